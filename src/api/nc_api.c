@@ -1,0 +1,58 @@
+
+/*
+ * nacre: the API room: the routes every node answers. The Nacos Open API
+ * handlers register here as their rooms arrive.
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_event.h>
+#include <nc_http.h>
+#include <nc_api.h>
+
+
+static nc_int_t nc_api_health(nc_http_request_t *r);
+
+
+nc_int_t
+nc_api_init_routes(nc_cycle_t *cycle)
+{
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
+                          "/nacos/v1/console/health/liveness", 0,
+                          nc_api_health) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
+                             "/nacos/v1/console/health/readiness", 0,
+                             nc_api_health) != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+#if (NC_DEBUG)
+    if (nc_api_debug_init_routes(cycle) != NC_OK) {
+        return NC_ERROR;
+    }
+#endif
+
+    /* the console's static files come last: every API path wins over them */
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/nacos", 0,
+                          nc_http_static_redirect) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/nacos/", 1,
+                             nc_http_static_handler) != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
+/*
+ * Liveness: the worker answers. Readiness becomes "the store has applied
+ * the log up to its commit point" once the store exists.
+ */
+static nc_int_t
+nc_api_health(nc_http_request_t *r)
+{
+    return nc_http_set_response(r, NC_HTTP_OK, "text/plain; charset=utf-8",
+                                (u_char *) "OK", 2);
+}

@@ -1,0 +1,21 @@
+
+/*
+ * nacre: the API room.
+ */
+
+#ifndef _NC_API_H_INCLUDED_
+#define _NC_API_H_INCLUDED_
+
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_http.h>
+
+
+#if (NC_DEBUG)
+/* test-only endpoints under /nacre/debug/, built with --with-debug */
+nc_int_t nc_api_debug_init_routes(nc_cycle_t *cycle);
+#endif
+
+
+#endif /* _NC_API_H_INCLUDED_ */

@@ -1,0 +1,128 @@
+
+/*
+ * nacre: the configuration, read from YAML (conf/nacre.yaml) with libfyaml.
+ *
+ * The loader is table driven: every key maps to a typed setter and an
+ * offset in one of the structs below. Validation is strict: unknown keys,
+ * wrong types, bad units and bad addresses are errors that name the exact
+ * position as "file:line:column: message".
+ */
+
+#ifndef _NC_CONF_H_INCLUDED_
+#define _NC_CONF_H_INCLUDED_
+
+
+#include <nc_config.h>
+
+
+#define NC_CONF_UNSET        -1
+#define NC_CONF_UNSET_UINT   (nc_uint_t) -1
+#define NC_CONF_UNSET_SIZE   (size_t) -1
+#define NC_CONF_UNSET_MSEC   (nc_msec_t) -1
+
+#define NC_CONF_ERRSTR_SIZE  1024
+
+
+/* one listen address */
+typedef struct {
+    struct sockaddr_storage   sockaddr;
+    socklen_t                 socklen;
+    nc_str_t                  text;        /* "127.0.0.1:8848", "[::1]:8848" */
+} nc_conf_addr_t;
+
+
+typedef struct {
+    nc_str_t        certificate;       /* absolute path; len 0: no TLS */
+    nc_str_t        certificate_key;
+} nc_conf_tls_t;
+
+
+typedef struct {
+    nc_array_t      listen;                    /* of nc_conf_addr_t */
+    nc_conf_tls_t   tls;
+
+    size_t          client_max_body_size;      /* 10m */
+    size_t          client_header_buffer_size; /* 16k: request line+headers */
+    nc_msec_t       client_header_timeout;     /* 60s */
+    nc_msec_t       client_body_timeout;       /* 60s */
+    nc_msec_t       send_timeout;              /* 60s */
+    nc_msec_t       keepalive_timeout;         /* 75s; 0 disables */
+    nc_uint_t       keepalive_requests;        /* 1000 */
+
+    nc_flag_t       gzip;                      /* true */
+    size_t          gzip_min_length;           /* 1k */
+    nc_uint_t       gzip_comp_level;           /* 1..9, default 1 */
+
+    nc_str_t        root;                      /* html, absolute */
+} nc_conf_api_t;
+
+
+struct nc_conf_s {
+    nc_pool_t      *pool;                      /* everything below lives here */
+
+    nc_str_t        file;                      /* absolute path of the conf */
+    nc_str_t        prefix;                    /* absolute, ends with '/' */
+
+    nc_flag_t       daemon;                    /* false */
+    nc_uint_t       worker_processes;          /* "auto": online CPUs */
+    nc_uint_t       worker_connections;        /* 4096 */
+    nc_msec_t       worker_shutdown_timeout;   /* 10s */
+    nc_str_t        pid;                       /* logs/nacre.pid */
+    nc_str_t        error_log;                 /* logs/error.log */
+    nc_uint_t       log_level;                 /* NC_LOG_INFO */
+    nc_str_t        access_log;                /* logs/access.log; len 0: off */
+    nc_str_t        data_dir;                  /* data */
+
+    nc_conf_api_t   api;
+
+    /*
+     * Sections reserved for later subsystems: `cluster`, `auth`, `gateway`,
+     * `store`, `naming`, `config`. The loader accepts each as an empty map
+     * today; their fields arrive with their subsystems.
+     */
+};
+
+/*
+ * All paths above are absolute and NUL-terminated (relative ones in the
+ * file resolve against the prefix); nc_str_t.len excludes the NUL.
+ */
+
+
+/*
+ * Read and validate the file at path (relative: against prefix).
+ * On error returns NULL and writes "file:line:column: message" into err
+ * (NC_CONF_ERRSTR_SIZE bytes).
+ */
+nc_conf_t *nc_conf_load(const char *prefix, const char *path, char *err);
+
+/* the same from a string in memory, "name" standing for the file name */
+nc_conf_t *nc_conf_load_string(const char *prefix, const char *name,
+    const char *yaml, size_t len, char *err);
+
+void nc_conf_free(nc_conf_t *conf);
+
+/* the effective configuration as YAML, every key with its value (-T) */
+void nc_conf_dump(nc_conf_t *conf, FILE *out);
+
+
+/* "512", "512k", "10m", "1g" -> bytes; NC_ERROR on junk or overflow */
+ssize_t nc_parse_size(const nc_str_t *line);
+
+/* "500ms", "30s", "5m", "1h", "2d" (and a bare number of seconds) */
+nc_msec_int_t nc_parse_msec(const nc_str_t *line);
+
+/* "127.0.0.1:8848", "[::1]:8848", "localhost:8848", "*:8848", "8848" */
+nc_int_t nc_parse_addr(const nc_str_t *text, nc_conf_addr_t *addr);
+
+/*
+ * nc_parse_addr() has no pool, so it leaves addr->text empty; this renders
+ * the canonical text ("0.0.0.0:8848", "[::1]:8848") into buf, NUL-terminated,
+ * and returns its length, 0 if it does not fit (the loader fills text itself).
+ */
+#define NC_CONF_ADDR_STRLEN  96
+
+size_t nc_conf_addr_text(const nc_conf_addr_t *addr, u_char *buf,
+    size_t size);
+
+
+#endif /* _NC_CONF_H_INCLUDED_ */

@@ -1,0 +1,391 @@
+
+/*
+ * nacre: the master's supervision loop and the workers' event loop.
+ *
+ * The master never serves traffic. It blocks the control signals and
+ * sleeps in sigsuspend(); the handler only sets flags and the loop acts.
+ * Workers keep the signals blocked too and take them only inside
+ * epoll_pwait(), so a signal can never slip in between a check of the
+ * flags and the wait.
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_event.h>
+#include <nc_os.h>
+#include <nc_cycle.h>
+#include <nc_process.h>
+#include <nc_process_cycle.h>
+#include <nc_http.h>
+
+
+#define NC_TERMINATE_GRACE   2000     /* ms after SIGTERM before SIGKILL */
+
+
+static void nc_start_worker_processes(nc_cycle_t *cycle);
+static void nc_master_reload(nc_cycle_t **cyclep);
+static void nc_master_exit(nc_cycle_t *cycle) __attribute__((noreturn));
+static void nc_worker_process_cycle(nc_cycle_t *cycle, void *data);
+static void nc_worker_init(nc_cycle_t *cycle);
+static void nc_worker_shutdown(nc_cycle_t *cycle);
+static void nc_worker_shutdown_timeout(nc_event_t *ev);
+static void nc_worker_exit(nc_cycle_t *cycle) __attribute__((noreturn));
+static void nc_set_alarm(nc_msec_t ms);
+
+
+nc_uint_t    nc_exiting;
+
+static nc_event_t  nc_shutdown_event;
+
+
+void
+nc_master_process_cycle(nc_cycle_t *cycle)
+{
+    nc_uint_t   live, sigterm_sent, sigquit_sent;
+    sigset_t    set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGALRM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGQUIT);
+
+    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+        nc_log_error(NC_LOG_ALERT, &cycle->log, errno,
+                     "sigprocmask() failed");
+    }
+
+    sigemptyset(&set);
+
+    nc_setproctitle("nacre: master process %s", nc_os_cmdline());
+
+    nc_start_worker_processes(cycle);
+
+    /*
+     * The consensus process (NC_PROCESS_CONSENSUS) joins here: one child
+     * with its own event loop and no client listeners, spawned with
+     * nc_spawn_process() and respawned by nc_reap_children() like a worker.
+     */
+
+    live = 1;
+    sigterm_sent = 0;
+    sigquit_sent = 0;
+
+    for ( ;; ) {
+
+        sigsuspend(&set);
+
+        nc_time_update();
+
+        if (nc_reap) {
+            nc_reap = 0;
+            live = nc_reap_children(cycle);
+        }
+
+        if (!live && (nc_terminate || nc_quit)) {
+            nc_master_exit(cycle);
+        }
+
+        if (nc_terminate) {
+            if (!sigterm_sent) {
+                nc_log_error(NC_LOG_NOTICE, &cycle->log, 0,
+                             "fast shutdown");
+                nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1,
+                                   SIGTERM, &cycle->log);
+                nc_set_alarm(NC_TERMINATE_GRACE);
+                sigterm_sent = 1;
+
+            } else if (nc_sigalrm) {
+                nc_sigalrm = 0;
+                nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1,
+                                   SIGKILL, &cycle->log);
+            }
+
+            continue;
+        }
+
+        if (nc_quit) {
+            if (!sigquit_sent) {
+                nc_log_error(NC_LOG_NOTICE, &cycle->log, 0,
+                             "graceful shutdown");
+                nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1,
+                                   SIGQUIT, &cycle->log);
+                nc_close_listening(cycle);
+                sigquit_sent = 1;
+            }
+
+            continue;
+        }
+
+        if (nc_reconfigure) {
+            nc_reconfigure = 0;
+            nc_master_reload(&cycle);
+            live = 1;
+        }
+
+        if (nc_reopen) {
+            nc_reopen = 0;
+            nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "reopening logs");
+            nc_reopen_files(cycle);
+            nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1, SIGUSR1,
+                               &cycle->log);
+        }
+    }
+}
+
+
+static void
+nc_start_worker_processes(nc_cycle_t *cycle)
+{
+    nc_uint_t  i;
+
+    for (i = 0; i < cycle->conf->worker_processes; i++) {
+        (void) nc_spawn_process(cycle, nc_worker_process_cycle, NULL,
+                                "worker process", NC_PROCESS_WORKER);
+    }
+}
+
+
+static void
+nc_master_reload(nc_cycle_t **cyclep)
+{
+    nc_uint_t    generation;
+    nc_conf_t   *conf;
+    nc_cycle_t  *cycle, *old;
+    char         err[NC_CONF_ERRSTR_SIZE];
+
+    old = *cyclep;
+
+    nc_log_error(NC_LOG_NOTICE, &old->log, 0, "reconfiguring");
+
+    conf = nc_cycle_reload_conf(err);
+    if (conf == NULL) {
+        nc_log_error(NC_LOG_ERR, &old->log, 0, "reload failed: %s; "
+                     "keeping the running configuration", err);
+        return;
+    }
+
+    cycle = nc_init_cycle(old, conf);
+    if (cycle == NULL) {
+        nc_conf_free(conf);
+        nc_log_error(NC_LOG_ERR, &old->log, 0, "reload failed; "
+                     "keeping the running configuration");
+        return;
+    }
+
+    if (strcmp((char *) conf->pid.data, (char *) old->conf->pid.data) != 0)
+    {
+        if (nc_write_pid_file((char *) conf->pid.data, &cycle->log) == NC_OK)
+        {
+            nc_delete_pid_file((char *) old->conf->pid.data, &cycle->log);
+        }
+    }
+
+    *cyclep = cycle;
+    nc_cycle = cycle;
+    generation = old->generation;
+
+    /*
+     * Drop what only the old cycle uses before forking, so new workers do
+     * not inherit a removed listener or an old log; the old workers keep
+     * their own copies until they exit.
+     */
+    nc_close_listening(old);
+    nc_destroy_cycle(old);
+
+    /* new workers first: the sockets they share never stop accepting */
+    nc_start_worker_processes(cycle);
+
+    nc_signal_children(NC_PROCESS_WORKER, generation, SIGQUIT, &cycle->log);
+
+    nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "reconfigured");
+}
+
+
+static void
+nc_master_exit(nc_cycle_t *cycle)
+{
+    nc_delete_pid_file((char *) cycle->conf->pid.data, &cycle->log);
+
+    nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "exit");
+
+    nc_close_listening(cycle);
+    nc_destroy_cycle(cycle);
+
+    exit(0);
+}
+
+
+static void
+nc_set_alarm(nc_msec_t ms)
+{
+    struct itimerval  itv;
+
+    nc_memzero(&itv, sizeof(struct itimerval));
+    itv.it_value.tv_sec = ms / 1000;
+    itv.it_value.tv_usec = (ms % 1000) * 1000;
+    itv.it_interval = itv.it_value;
+
+    (void) setitimer(ITIMER_REAL, &itv, NULL);
+}
+
+
+static void
+nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
+{
+    sigset_t  set;
+
+    nc_process = NC_PROCESS_WORKER;
+
+    nc_worker_init(cycle);
+
+    nc_setproctitle("nacre: worker process");
+
+    sigemptyset(&set);
+
+    for ( ;; ) {
+
+        if (nc_exiting && nc_connection_active == 0) {
+            nc_worker_exit(cycle);
+        }
+
+        nc_process_events_and_timers(&set);
+
+        if (nc_terminate) {
+            nc_worker_exit(cycle);
+        }
+
+        if (nc_quit) {
+            nc_quit = 0;
+
+            if (!nc_exiting) {
+                nc_worker_shutdown(cycle);
+            }
+        }
+
+        if (nc_reopen) {
+            nc_reopen = 0;
+            nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "reopening logs");
+            nc_reopen_files(cycle);
+        }
+    }
+}
+
+
+static void
+nc_worker_init(nc_cycle_t *cycle)
+{
+    nc_uint_t         i;
+    nc_conf_t        *conf;
+    nc_listening_t   *ls;
+    nc_connection_t  *c;
+
+    conf = cycle->conf;
+
+    /* a worker whose master is gone drains and exits rather than linger */
+    if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1) {
+        nc_log_error(NC_LOG_ALERT, &cycle->log, errno,
+                     "prctl(PR_SET_PDEATHSIG) failed");
+    }
+
+    if (getppid() != nc_parent) {
+        exit(0);
+    }
+
+    if (nc_event_init(&cycle->log, 512) != NC_OK
+        || nc_connections_init(conf->worker_connections, &cycle->log)
+           != NC_OK)
+    {
+        exit(2);                                       /* fatal */
+    }
+
+    if (nc_http_init_worker(cycle) != NC_OK) {
+        exit(2);                                       /* fatal */
+    }
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        c = nc_get_connection(ls[i].fd, &cycle->log);
+        if (c == NULL) {
+            exit(2);                                   /* fatal */
+        }
+
+        c->listening = &ls[i];
+        ls[i].connection = c;
+
+        c->read->accept = 1;
+        c->read->handler = nc_event_accept;
+
+        if (nc_event_add_listen(c) != NC_OK) {
+            exit(2);                                   /* fatal */
+        }
+    }
+}
+
+
+static void
+nc_worker_shutdown(nc_cycle_t *cycle)
+{
+    nc_uint_t         i;
+    nc_listening_t   *ls;
+    nc_connection_t  *c;
+
+    nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "gracefully shutting down");
+    nc_setproctitle("nacre: worker process is shutting down");
+
+    nc_exiting = 1;
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        c = ls[i].connection;
+
+        if (c == NULL) {
+            continue;
+        }
+
+        /* other processes share the socket: unregister before closing */
+        (void) nc_event_del_conn(c);
+        nc_close_connection(c);
+        ls[i].connection = NULL;
+    }
+
+    nc_close_idle_connections();
+
+    if (nc_connection_active && cycle->conf->worker_shutdown_timeout) {
+        nc_shutdown_event.handler = nc_worker_shutdown_timeout;
+        nc_shutdown_event.data = cycle;
+        nc_shutdown_event.timer_index = NC_INVALID_INDEX;
+        nc_add_timer(&nc_shutdown_event,
+                     cycle->conf->worker_shutdown_timeout);
+    }
+}
+
+
+static void
+nc_worker_shutdown_timeout(nc_event_t *ev)
+{
+    nc_cycle_t  *cycle;
+
+    cycle = ev->data;
+
+    nc_log_error(NC_LOG_NOTICE, &cycle->log, 0,
+                 "worker_shutdown_timeout: closing %zu connections",
+                 (size_t) nc_connection_active);
+
+    nc_worker_exit(cycle);
+}
+
+
+static void
+nc_worker_exit(nc_cycle_t *cycle)
+{
+    nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "exit");
+
+    /* the kernel closes the sockets; nothing else outlives us */
+    exit(0);
+}
