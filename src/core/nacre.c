@@ -11,6 +11,7 @@
 #include <nc_cycle.h>
 #include <nc_process.h>
 #include <nc_process_cycle.h>
+#include <nc_store.h>
 #include <nc_http.h>
 #include <nacre.h>
 
@@ -78,6 +79,7 @@ main(int argc, char *const *argv)
     }
 
     conf = nc_cycle_load_conf(prefix, opt.conf_file, opt.conf_given, err);
+    free(prefix);                   /* the cycle keeps its own copy */
 
     if (conf == NULL) {
         nc_log_stderr(0, "%s", err);
@@ -135,6 +137,12 @@ main(int argc, char *const *argv)
     }
 
     nc_cycle = cycle;
+
+    /* before any child exists: every one of them inherits the mapping */
+    nc_store = nc_store_create(conf->store.shm_size, &cycle->log);
+    if (nc_store == NULL) {
+        return 1;
+    }
 
     if (nc_init_setproctitle(argc, argv, &cycle->log) != NC_OK) {
         return 1;

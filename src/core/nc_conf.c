@@ -258,6 +258,20 @@ static const nc_conf_section_t  nc_conf_api_section = {
 };
 
 
+static const nc_conf_cmd_t  nc_conf_store_cmds[] = {
+
+    /* reserved with MAP_NORESERVE: only what is used costs memory */
+    { nc_string("shm_size"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_store_t, shm_size), 16 * 1024 * 1024,
+      (uint64_t) 1 << 40, "1g", NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_store_section = {
+    "store", nc_conf_store_cmds, nc_nelems(nc_conf_store_cmds)
+};
+
+
 static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
     { nc_string("daemon"), NC_CONF_T_FLAG, 0,
@@ -293,7 +307,9 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
     { nc_string("cluster"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("auth"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("gateway"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
-    { nc_string("store"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
+    { nc_string("store"), NC_CONF_T_MAP, 0,
+      offsetof(nc_conf_t, store), 0, 0, NULL, &nc_conf_store_section },
+
     { nc_string("naming"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("config"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL }
 };

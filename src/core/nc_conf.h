@@ -57,6 +57,11 @@ typedef struct {
 } nc_conf_api_t;
 
 
+typedef struct {
+    size_t          shm_size;                  /* 1g, reserved not used */
+} nc_conf_store_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -74,10 +79,11 @@ struct nc_conf_s {
     nc_str_t        data_dir;                  /* data */
 
     nc_conf_api_t   api;
+    nc_conf_store_t store;
 
     /*
      * Sections reserved for later subsystems: `cluster`, `auth`, `gateway`,
-     * `store`, `naming`, `config`. The loader accepts each as an empty map
+     * `naming`, `config`. The loader accepts each as an empty map
      * today; their fields arrive with their subsystems.
      */
 };

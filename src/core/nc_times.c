@@ -10,14 +10,15 @@
 volatile nc_msec_t  nc_current_msec;
 volatile time_t     nc_cached_time_sec;
 
-nc_str_t            nc_cached_err_log_time;
-nc_str_t            nc_cached_http_time;
-nc_str_t            nc_cached_http_log_time;
-
 /* roomy buffers: snprintf() cannot know the fields are in range */
 static u_char  nc_err_log_time[64];
 static u_char  nc_http_time_buf[64];
 static u_char  nc_http_log_time[64];
+
+/* empty, not NULL, until nc_time_init(): a log line may come first */
+nc_str_t            nc_cached_err_log_time = { 0, nc_err_log_time };
+nc_str_t            nc_cached_http_time = { 0, nc_http_time_buf };
+nc_str_t            nc_cached_http_log_time = { 0, nc_http_log_time };
 
 static const char  *nc_week[] = {
     "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"

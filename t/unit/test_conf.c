@@ -492,7 +492,16 @@ static const test_error_case_t  test_errors[] = {
       NAME ":2:3: unknown key \"peers\" in \"cluster\"" },
     { "config: {x: 1}\n", NAME ":1:10: unknown key \"x\" in \"config\"" },
     { "auth: 1\n", NAME ":1:7: expected an empty map for \"auth\"" },
-    { "store: []\n", NAME ":1:8: expected an empty map for \"store\"" },
+    { "naming: []\n", NAME ":1:9: expected an empty map for \"naming\"" },
+
+    /* store */
+    { "store: []\n", NAME ":1:8: expected a map for \"store\"" },
+    { "store:\n  shm_size: 1m\n",
+      NAME ":2:13: expected a size from 16m to 1024g for \"shm_size\"" },
+    { "store:\n  shm_size: lots\n",
+      NAME ":2:13: expected a size like 512k or 10m for \"shm_size\"" },
+    { "store:\n  shm_sz: 1g\n",
+      NAME ":2:3: unknown key \"shm_sz\" in \"store\"" },
 
     /* YAML itself */
     { "api: [1\ndaemon: true\n",
@@ -1062,7 +1071,8 @@ test_dump_format(void **state)
         "cluster: {}\n"
         "auth: {}\n"
         "gateway: {}\n"
-        "store: {}\n"
+        "store:\n"
+        "    shm_size: 1g\n"
         "naming: {}\n"
         "config: {}\n");
 

@@ -10,6 +10,7 @@
 #include <nc_os.h>
 #include <nc_cycle.h>
 #include <nc_process.h>
+#include <nc_store.h>
 
 
 typedef struct {
@@ -223,6 +224,11 @@ nc_reap_children(nc_cycle_t *cycle)
         p = &nc_processes[i];
         p->status = status;
         p->exited = 1;
+
+        /* whatever it held in the store, it holds no longer */
+        if (nc_store) {
+            nc_store_release_pid(nc_store, pid);
+        }
 
         if (WIFSIGNALED(status)) {
             /* alert: a child dies by a signal only through a bug or a kill */

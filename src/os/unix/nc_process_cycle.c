@@ -15,6 +15,7 @@
 #include <nc_os.h>
 #include <nc_cycle.h>
 #include <nc_process.h>
+#include <nc_store.h>
 #include <nc_process_cycle.h>
 #include <nc_http.h>
 
@@ -184,8 +185,15 @@ nc_master_reload(nc_cycle_t **cyclep)
         }
     }
 
+    if (conf->store.shm_size != old->conf->store.shm_size) {
+        nc_log_error(NC_LOG_WARN, &cycle->log, 0,
+                     "a new store.shm_size takes effect after a restart; "
+                     "the store keeps %zu bytes", nc_store->size);
+    }
+
     *cyclep = cycle;
     nc_cycle = cycle;
+    nc_store->log = &cycle->log;
     generation = old->generation;
 
     /*
@@ -254,6 +262,9 @@ nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
 
         nc_process_events_and_timers(&set);
 
+        /* no reader holds back reclamation across iterations */
+        nc_store_quiesce(nc_store);
+
         if (nc_terminate) {
             nc_worker_exit(cycle);
         }
@@ -303,6 +314,12 @@ nc_worker_init(nc_cycle_t *cycle)
     }
 
     if (nc_http_init_worker(cycle) != NC_OK) {
+        exit(2);                                       /* fatal */
+    }
+
+    nc_store->log = &cycle->log;
+
+    if (nc_store_reader_attach(nc_store) != NC_OK) {
         exit(2);                                       /* fatal */
     }
 

@@ -1,0 +1,220 @@
+
+/*
+ * nacre: applying committed entries to the store.
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_store.h>
+#include <nc_store_apply.h>
+
+
+static nc_int_t nc_store_apply_entry(nc_store_t *s, const nc_raft_entry_t *e,
+    nc_store_result_t *res);
+static nc_int_t nc_store_apply_put(nc_store_t *s, const nc_store_cmd_t *c,
+    uint64_t index, nc_store_result_t *res);
+
+
+static nc_store_apply_pt  nc_store_handlers[NC_STORE_OP_MAX];
+
+
+void
+nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler)
+{
+    if (op >= NC_STORE_OP_DOMAIN && op < NC_STORE_OP_MAX) {
+        nc_store_handlers[op] = handler;
+    }
+}
+
+
+static void
+nc_put_le32(u_char *p, uint32_t v)
+{
+    p[0] = (u_char) v;
+    p[1] = (u_char) (v >> 8);
+    p[2] = (u_char) (v >> 16);
+    p[3] = (u_char) (v >> 24);
+}
+
+
+static uint32_t
+nc_get_le32(const u_char *p)
+{
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
+           | (uint32_t) p[3] << 24;
+}
+
+
+size_t
+nc_store_cmd_encode(u_char *buf, size_t size, const nc_store_cmd_t *c)
+{
+    size_t  len;
+
+    len = NC_STORE_CMD_HEADER + (size_t) c->key_len + c->value_len;
+
+    if (len > size) {
+        return 0;
+    }
+
+    buf[0] = c->op;
+    buf[1] = c->flags;
+    buf[2] = (u_char) c->type;
+    buf[3] = (u_char) (c->type >> 8);
+    nc_put_le32(buf + 4, c->key_len);
+    nc_put_le32(buf + 8, c->value_len);
+    nc_put_le32(buf + 12, 0);
+    nc_put_le32(buf + 16, (uint32_t) c->revision);
+    nc_put_le32(buf + 20, (uint32_t) (c->revision >> 32));
+
+    if (c->key_len) {
+        nc_memcpy(buf + NC_STORE_CMD_HEADER, c->key, c->key_len);
+    }
+
+    if (c->value_len) {
+        nc_memcpy(buf + NC_STORE_CMD_HEADER + c->key_len, c->value,
+                  c->value_len);
+    }
+
+    return len;
+}
+
+
+nc_int_t
+nc_store_cmd_decode(nc_store_cmd_t *c, const u_char *p, size_t len)
+{
+    if (len < NC_STORE_CMD_HEADER) {
+        return NC_ERROR;
+    }
+
+    c->op = p[0];
+    c->flags = p[1];
+    c->type = (uint16_t) (p[2] | p[3] << 8);
+    c->key_len = nc_get_le32(p + 4);
+    c->value_len = nc_get_le32(p + 8);
+    c->revision = (uint64_t) nc_get_le32(p + 16)
+                  | (uint64_t) nc_get_le32(p + 20) << 32;
+
+    /* the lengths must account for every byte: no more, no less */
+    if (c->flags != 0 || nc_get_le32(p + 12) != 0
+        || c->key_len > NC_STORE_MAX_KEY_LEN
+        || c->value_len > NC_STORE_MAX_VALUE_LEN
+        || (uint64_t) c->key_len + c->value_len
+           != (uint64_t) len - NC_STORE_CMD_HEADER)
+    {
+        return NC_ERROR;
+    }
+
+    c->key = p + NC_STORE_CMD_HEADER;
+    c->value = c->key + c->key_len;
+
+    return NC_OK;
+}
+
+
+nc_int_t
+nc_store_apply(nc_store_t *s, const nc_raft_entry_t *entries, size_t n,
+    nc_store_result_t *results)
+{
+    size_t    i;
+    nc_int_t  rc;
+
+    if (n == 0) {
+        return NC_OK;
+    }
+
+    if (nc_store_begin(s) != NC_OK) {
+        return NC_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        results[i].status = NC_OK;
+        results[i].revision = entries[i].index;
+
+        if (entries[i].type != NC_RAFT_ENTRY_NORMAL || entries[i].len == 0) {
+            /* no-ops and membership changes leave the map as it is */
+            continue;
+        }
+
+        rc = nc_store_apply_entry(s, &entries[i], &results[i]);
+
+        if (rc == NC_STORE_FULL) {
+            nc_store_abort(s);
+            return NC_STORE_FULL;
+        }
+
+        results[i].status = rc;
+    }
+
+    rc = nc_store_commit(s, entries[n - 1].index, entries[n - 1].term);
+
+    if (rc != NC_OK) {
+        nc_store_abort(s);
+    }
+
+    return rc;
+}
+
+
+static nc_int_t
+nc_store_apply_entry(nc_store_t *s, const nc_raft_entry_t *e,
+    nc_store_result_t *res)
+{
+    nc_store_cmd_t            c;
+    const nc_store_record_t  *old;
+
+    if (nc_store_cmd_decode(&c, e->data, e->len) != NC_OK) {
+        return NC_ERROR;
+    }
+
+    if (c.op < NC_STORE_OP_DOMAIN && c.key_len == 0) {
+        return NC_ERROR;
+    }
+
+    switch (c.op) {
+
+    case NC_STORE_OP_PUT:
+        return nc_store_apply_put(s, &c, e->index, res);
+
+    case NC_STORE_OP_CAS:
+        old = nc_store_lookup(s, c.key, c.key_len);
+
+        if ((old ? old->revision : 0) != c.revision) {
+            res->revision = old ? old->revision : 0;
+            return NC_DECLINED;
+        }
+
+        return nc_store_apply_put(s, &c, e->index, res);
+
+    case NC_STORE_OP_DELETE:
+        return nc_store_delete(s, c.key, c.key_len);
+
+    default:
+        if (c.op < NC_STORE_OP_MAX && nc_store_handlers[c.op]) {
+            return nc_store_handlers[c.op](s, e, res);
+        }
+
+        return NC_ERROR;
+    }
+}
+
+
+static nc_int_t
+nc_store_apply_put(nc_store_t *s, const nc_store_cmd_t *c, uint64_t index,
+    nc_store_result_t *res)
+{
+    nc_store_record_t  *rec;
+
+    rec = nc_store_record_alloc(s, c->key, c->key_len, c->type, c->value_len,
+                                index);
+    if (rec == NULL) {
+        return NC_STORE_FULL;
+    }
+
+    if (c->value_len) {
+        nc_memcpy(nc_store_record_value(rec), c->value, c->value_len);
+    }
+
+    res->revision = index;
+
+    return nc_store_insert(s, rec);
+}
