@@ -44,6 +44,8 @@ struct nc_store_writer_s {
     nc_flag_t           open;
     nc_shm_off_t        root;            /* of the open batch */
     uint64_t            count;
+    nc_shm_off_t        version;         /* made at begin: commit cannot
+                                            fail for want of room */
 
     nc_store_retired_t *retired;         /* queue in epoch order */
     size_t              head;            /* first not yet freed */
@@ -589,6 +591,11 @@ nc_store_begin(nc_store_t *s)
         return NC_ERROR;
     }
 
+    w->version = nc_store_alloc(s, sizeof(nc_store_version_t));
+    if (w->version == 0) {
+        return NC_STORE_FULL;
+    }
+
     off = atomic_load_explicit(&s->hdr->current, memory_order_relaxed);
     v = off ? nc_store_ptr(s, off) : NULL;
 
@@ -639,10 +646,7 @@ nc_store_commit(nc_store_t *s, uint64_t applied_index, uint64_t applied_term)
         return NC_ERROR;
     }
 
-    off = nc_store_alloc(s, sizeof(nc_store_version_t));
-    if (off == 0) {
-        return NC_STORE_FULL;
-    }
+    off = w->version;
 
     old = atomic_load_explicit(&s->hdr->current, memory_order_relaxed);
     prev = old ? nc_store_ptr(s, old) : NULL;
@@ -657,8 +661,8 @@ nc_store_commit(nc_store_t *s, uint64_t applied_index, uint64_t applied_term)
 
     if (old && nc_store_retire(s, old, sizeof(nc_store_version_t)) != NC_OK)
     {
-        nc_store_free(s, off, sizeof(nc_store_version_t));
-        return NC_STORE_FULL;
+        /* out of process memory: the batch stays open, the caller aborts */
+        return NC_ERROR;
     }
 
     atomic_store(&s->hdr->current, off);
@@ -689,6 +693,7 @@ nc_store_abort(nc_store_t *s)
     }
 
     nc_store_map_free_private(s, w->root);
+    nc_store_free(s, w->version, sizeof(nc_store_version_t));
 
     /* what the batch retired stays reachable from the current version */
     for (i = w->batch_start; i < w->n; i++) {

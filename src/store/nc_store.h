@@ -254,7 +254,10 @@ size_t nc_store_reclaim(nc_store_t *s);
 
 /* --- batches (nc_store.c) -------------------------------------- */
 
-/* open a batch on the current version; its stamp marks private objects */
+/*
+ * Open a batch on the current version; its stamp marks private objects.
+ * NC_STORE_FULL: no room even for the new version's header.
+ */
 nc_int_t nc_store_begin(nc_store_t *s);
 uint64_t nc_store_stamp(nc_store_t *s);
 

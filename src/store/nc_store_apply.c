@@ -122,8 +122,9 @@ nc_store_apply(nc_store_t *s, const nc_raft_entry_t *entries, size_t n,
         return NC_OK;
     }
 
-    if (nc_store_begin(s) != NC_OK) {
-        return NC_ERROR;
+    rc = nc_store_begin(s);
+    if (rc != NC_OK) {
+        return rc;
     }
 
     for (i = 0; i < n; i++) {

@@ -909,6 +909,11 @@ test_persistence(void **state)
     assert_true(pid >= 0);
 
     if (pid == 0) {
+        /* EOF on b if the parent fails, and a backstop */
+        close(a[0]);
+        close(b[1]);
+        alarm(120);
+
         if (nc_store_reader_attach(s) != NC_OK) {
             _exit(2);
         }
@@ -948,6 +953,9 @@ test_persistence(void **state)
         nc_store_leave(s);
         _exit(0);
     }
+
+    close(a[1]);
+    close(b[0]);
 
     assert_int_equal(read(a[0], &c, 1), 1);
 
@@ -993,8 +1001,6 @@ test_persistence(void **state)
     check_all(s, current(s)->root, current(s)->count, &m2, current(s));
 
     close(a[0]);
-    close(a[1]);
-    close(b[0]);
     close(b[1]);
 
     model_free(&m1);
