@@ -41,6 +41,7 @@ api:
 EOF
 
 $t->run();
+$t->wait_ready() or diag('the store did not load');
 
 my $LIVE = '/nacos/v1/console/health/liveness';
 my $READY = '/nacos/v1/console/health/readiness';

@@ -8,10 +8,12 @@
 #include <nc_core.h>
 #include <nc_event.h>
 #include <nc_http.h>
+#include <nc_store.h>
 #include <nc_api.h>
 
 
 static nc_int_t nc_api_health(nc_http_request_t *r);
+static nc_int_t nc_api_readiness(nc_http_request_t *r);
 
 
 nc_int_t
@@ -22,7 +24,8 @@ nc_api_init_routes(nc_cycle_t *cycle)
                           nc_api_health) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/console/health/readiness", 0,
-                             nc_api_health) != NC_OK)
+                             nc_api_readiness) != NC_OK
+        || nc_api_kv_init_routes(cycle) != NC_OK)
     {
         return NC_ERROR;
     }
@@ -46,13 +49,30 @@ nc_api_init_routes(nc_cycle_t *cycle)
 }
 
 
-/*
- * Liveness: the worker answers. Readiness becomes "the store has applied
- * the log up to its commit point" once the store exists.
- */
+/* liveness: the worker answers */
 static nc_int_t
 nc_api_health(nc_http_request_t *r)
 {
     return nc_http_set_response(r, NC_HTTP_OK, "text/plain; charset=utf-8",
                                 (u_char *) "OK", 2);
+}
+
+
+/* readiness: the consensus process has loaded and published the store */
+static nc_int_t
+nc_api_readiness(nc_http_request_t *r)
+{
+    nc_flag_t  ready;
+
+    ready = nc_store_enter(nc_store) != NULL;
+    nc_store_leave(nc_store);
+
+    if (!ready) {
+        return nc_http_set_response(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                    "text/plain; charset=utf-8",
+                                    (u_char *) "the store is not loaded\n",
+                                    sizeof("the store is not loaded\n") - 1);
+    }
+
+    return nc_api_health(r);
 }

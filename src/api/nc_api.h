@@ -15,6 +15,7 @@
 #if (NC_DEBUG)
 /* test-only endpoints under /nacre/debug/, built with --with-debug */
 nc_int_t nc_api_debug_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_kv_init_routes(nc_cycle_t *cycle);
 #endif
 
 

@@ -12,6 +12,7 @@
 #include <nc_process.h>
 #include <nc_process_cycle.h>
 #include <nc_store.h>
+#include <nc_consensus.h>
 #include <nc_http.h>
 #include <nacre.h>
 
@@ -140,7 +141,7 @@ main(int argc, char *const *argv)
 
     /* before any child exists: every one of them inherits the mapping */
     nc_store = nc_store_create(conf->store.shm_size, &cycle->log);
-    if (nc_store == NULL) {
+    if (nc_store == NULL || nc_consensus_listen(cycle) != NC_OK) {
         return 1;
     }
 

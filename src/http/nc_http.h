@@ -135,6 +135,8 @@ struct nc_http_request_s {
     off_t                   body_sent;
 
     void                   *ctx;                /* the handler's state */
+    /* runs once when the request ends, however it ends (client gone) */
+    void                  (*cleanup)(nc_http_request_t *r);
     nc_uint_t               allow;              /* methods, for 405 */
     nc_event_t              timer;              /* for the handler's use */
 
@@ -182,6 +184,9 @@ const char *nc_http_status_text(nc_uint_t status);
 
 /* decoded value of the first query or form parameter named name */
 nc_int_t nc_http_param(nc_http_request_t *r, const char *name,
+    nc_str_t *value);
+/* the same from the query string only (when the body is not a form) */
+nc_int_t nc_http_query_param(nc_http_request_t *r, const char *name,
     nc_str_t *value);
 
 /* gzip (src/http/nc_http_gzip.c) */

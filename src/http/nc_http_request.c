@@ -49,6 +49,9 @@ static void nc_http_request_handler(nc_event_t *ev);
 static void nc_http_empty_handler(nc_event_t *ev);
 static nc_int_t nc_http_build_header(nc_http_request_t *r);
 static void nc_http_writer(nc_http_request_t *r);
+static void nc_http_request_cleanup(nc_http_request_t *r);
+static nc_int_t nc_http_param_value(nc_http_request_t *r, nc_str_t *raw,
+    nc_str_t *value);
 static void nc_http_request_done(nc_http_request_t *r);
 static void nc_http_set_keepalive(nc_http_request_t *r);
 static void nc_http_lingering_close(nc_connection_t *c);
@@ -1182,7 +1185,6 @@ nc_http_find_header(nc_http_request_t *r, const char *name)
 nc_int_t
 nc_http_param(nc_http_request_t *r, const char *name, nc_str_t *value)
 {
-    ssize_t    n;
     nc_str_t   raw, body;
     nc_int_t   rc;
 
@@ -1198,12 +1200,34 @@ nc_http_param(nc_http_request_t *r, const char *name, nc_str_t *value)
         return NC_DECLINED;
     }
 
-    value->data = nc_pnalloc(r->pool, raw.len + 1);
+    return nc_http_param_value(r, &raw, value);
+}
+
+
+nc_int_t
+nc_http_query_param(nc_http_request_t *r, const char *name, nc_str_t *value)
+{
+    nc_str_t  raw;
+
+    if (nc_http_arg(&r->args, name, strlen(name), &raw) != NC_OK) {
+        return NC_DECLINED;
+    }
+
+    return nc_http_param_value(r, &raw, value);
+}
+
+
+static nc_int_t
+nc_http_param_value(nc_http_request_t *r, nc_str_t *raw, nc_str_t *value)
+{
+    ssize_t  n;
+
+    value->data = nc_pnalloc(r->pool, raw->len + 1);
     if (value->data == NULL) {
         return NC_ERROR;
     }
 
-    n = nc_http_unescape(value->data, raw.data, raw.len, 1);
+    n = nc_http_unescape(value->data, raw->data, raw->len, 1);
     if (n < 0) {
         return NC_ERROR;
     }
@@ -1569,6 +1593,20 @@ nc_http_writer(nc_http_request_t *r)
 
 
 static void
+nc_http_request_cleanup(nc_http_request_t *r)
+{
+    void  (*cleanup)(nc_http_request_t *r);
+
+    cleanup = r->cleanup;
+
+    if (cleanup) {
+        r->cleanup = NULL;
+        cleanup(r);
+    }
+}
+
+
+static void
 nc_http_request_done(nc_http_request_t *r)
 {
     nc_connection_t  *c;
@@ -1582,6 +1620,7 @@ nc_http_request_done(nc_http_request_t *r)
         r->file.fd = NC_INVALID_FILE;
     }
 
+    nc_http_request_cleanup(r);
     nc_del_timer(&r->timer);
 
     if (r->keepalive && !nc_exiting && !c->close) {
@@ -1722,6 +1761,7 @@ nc_http_close_connection(nc_connection_t *c)
     }
 
     if (r) {
+        nc_http_request_cleanup(r);
         nc_del_timer(&r->timer);
     }
 

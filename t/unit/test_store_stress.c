@@ -344,12 +344,24 @@ test_stress(void **state)
     assert_int_equal(pipe(fds), 0);
     assert_int_equal(pipe(ready), 0);
 
+    nc_memzero(&sum, sizeof(test_sum_t));
+
+    rnd = 0x9e3779b97f4a7c15ULL;
+    print_message("stress: seed 0x%016llx\n", (unsigned long long) rnd);
+
+    /* one version before any reader starts: the stuck one holds it */
+    assert_int_equal(test_apply_batch(s, 1, &rnd, &sum), NC_OK);
+
     for (i = 0; i < NREADERS; i++) {
         pids[i] = fork();
         assert_true(pids[i] >= 0);
 
         if (pids[i] == 0) {
+            /* a failed assertion in the writer must not leave us behind */
+            (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(fds[0]);
+            close(ready[0]);
+            close(ready[1]);
             test_reader_process(s, fds[1], until);
         }
     }
@@ -359,6 +371,11 @@ test_stress(void **state)
     assert_true(stuck >= 0);
 
     if (stuck == 0) {
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(ready[0]);
+        close(fds[0]);
+        close(fds[1]);
+
         r = *s;
         r.writer = NULL;
 
@@ -379,13 +396,9 @@ test_stress(void **state)
     }
 
     close(fds[1]);
-    nc_memzero(&sum, sizeof(test_sum_t));
+    close(ready[1]);
 
-    rnd = 0x9e3779b97f4a7c15ULL;
-    print_message("stress: seed 0x%016llx\n", (unsigned long long) rnd);
-
-    /* one version for the stuck reader to hold */
-    assert_int_equal(test_apply_batch(s, 1, &rnd, &sum), NC_OK);
+    /* a stuck reader that failed to start closes the pipe: no hang here */
     assert_int_equal(read(ready[0], &c, 1), 1);
 
     for (batch = 2; ; batch++) {
@@ -443,7 +456,6 @@ test_stress(void **state)
 
     close(fds[0]);
     close(ready[0]);
-    close(ready[1]);
     nc_store_destroy(s);
 }
 

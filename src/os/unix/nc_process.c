@@ -20,7 +20,21 @@ typedef struct {
 } nc_signal_t;
 
 
+#define NC_RESPAWN_QUICK   1000    /* ms: an exit sooner counts as quick */
+#define NC_RESPAWN_MAX     10000   /* ms: the longest respawn delay */
+
+
+typedef struct {
+    nc_spawn_proc_pt   proc;
+    void              *data;
+    const char        *name;
+    nc_uint_t          kind;
+    nc_msec_t          at;
+} nc_respawn_t;
+
+
 static void nc_signal_handler(int signo, siginfo_t *siginfo, void *ucontext);
+static nc_flag_t nc_respawn_later(nc_cycle_t *cycle, nc_process_t *p);
 
 
 nc_uint_t               nc_process;
@@ -28,6 +42,10 @@ pid_t                   nc_pid;
 pid_t                   nc_parent;
 nc_process_t            nc_processes[NC_MAX_PROCESSES];
 nc_int_t                nc_last_process;
+
+static nc_respawn_t     nc_pending[NC_MAX_PROCESSES];
+static nc_uint_t        nc_npending;
+static nc_uint_t        nc_quick_exits[3];    /* by kind */
 
 volatile sig_atomic_t   nc_reap;
 volatile sig_atomic_t   nc_terminate;
@@ -121,6 +139,81 @@ nc_signal_handler(int signo, siginfo_t *siginfo, void *ucontext)
 }
 
 
+/*
+ * A child that keeps dying right after it starts (a bad disk, a bug hit at
+ * start) is respawned with a growing delay, so the master does not spin.
+ */
+static nc_flag_t
+nc_respawn_later(nc_cycle_t *cycle, nc_process_t *p)
+{
+    nc_uint_t          n;
+    nc_msec_t          delay;
+    nc_respawn_t      *r;
+
+    if (nc_current_msec - p->start >= NC_RESPAWN_QUICK) {
+        nc_quick_exits[p->kind] = 0;
+        return 0;
+    }
+
+    n = ++nc_quick_exits[p->kind];
+
+    if (n < 3 || nc_npending == NC_MAX_PROCESSES) {
+        return 0;
+    }
+
+    delay = nc_min((nc_msec_t) 100 << nc_min(n - 3, 10), NC_RESPAWN_MAX);
+
+    nc_log_error(NC_LOG_WARN, &cycle->log, 0,
+                 "%s exited %u times right after it started; "
+                 "respawning it in %u ms", p->name, (unsigned) n,
+                 (unsigned) delay);
+
+    r = &nc_pending[nc_npending++];
+    r->proc = p->proc;
+    r->data = p->data;
+    r->name = p->name;
+    r->kind = p->kind;
+    r->at = nc_current_msec + delay;
+
+    return 1;
+}
+
+
+nc_msec_t
+nc_respawn_delayed(nc_cycle_t *cycle)
+{
+    nc_uint_t      i;
+    nc_msec_t      next;
+    nc_respawn_t  *r;
+
+    next = 0;
+
+    for (i = 0; i < nc_npending; /* void */) {
+        r = &nc_pending[i];
+
+        if (nc_terminate || nc_quit) {
+            nc_pending[i] = nc_pending[--nc_npending];
+            continue;
+        }
+
+        if ((nc_msec_int_t) (r->at - nc_current_msec) <= 0) {
+            (void) nc_spawn_process(cycle, r->proc, r->data, r->name,
+                                    r->kind);
+            nc_pending[i] = nc_pending[--nc_npending];
+            continue;
+        }
+
+        if (next == 0 || r->at - nc_current_msec < next) {
+            next = r->at - nc_current_msec;
+        }
+
+        i++;
+    }
+
+    return next;
+}
+
+
 nc_int_t
 nc_spawn_process(nc_cycle_t *cycle, nc_spawn_proc_pt proc, void *data,
     const char *name, nc_uint_t kind)
@@ -164,6 +257,7 @@ nc_spawn_process(nc_cycle_t *cycle, nc_spawn_proc_pt proc, void *data,
                  (int) pid);
 
     nc_processes[s].pid = pid;
+    nc_processes[s].start = nc_current_msec;
     nc_processes[s].status = 0;
     nc_processes[s].kind = kind;
     nc_processes[s].generation = cycle->generation;
@@ -245,7 +339,7 @@ nc_reap_children(nc_cycle_t *cycle)
 
         /* exit code 2 is a fatal start-up error: respawning would loop */
         if (WIFEXITED(status) && WEXITSTATUS(status) == 2 && p->respawn) {
-            nc_log_error(NC_LOG_ALERT, &cycle->log, 0,
+            nc_log_error(NC_LOG_CRIT, &cycle->log, 0,
                          "%s %d exited with fatal code 2 "
                          "and cannot be respawned", p->name, (int) pid);
             p->respawn = 0;
@@ -268,6 +362,10 @@ nc_reap_children(nc_cycle_t *cycle)
 
         if (p->respawn && !p->exiting && !nc_terminate && !nc_quit) {
             p->pid = -1;
+
+            if (nc_respawn_later(cycle, p)) {
+                continue;
+            }
 
             if (nc_spawn_process(cycle, p->proc, p->data, p->name, p->kind)
                 != NC_ERROR)
@@ -317,7 +415,7 @@ nc_signal_children(nc_uint_t kind, nc_uint_t gen, int signo, nc_log_t *log)
 
 
 nc_uint_t
-nc_live_children(void)
+nc_live_children(nc_uint_t kind)
 {
     nc_int_t   i;
     nc_uint_t  n;
@@ -325,7 +423,9 @@ nc_live_children(void)
     n = 0;
 
     for (i = 0; i < nc_last_process; i++) {
-        if (nc_processes[i].pid != -1 && !nc_processes[i].exited) {
+        if (nc_processes[i].pid != -1 && !nc_processes[i].exited
+            && nc_processes[i].kind == kind)
+        {
             n++;
         }
     }

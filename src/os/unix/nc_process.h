@@ -15,13 +15,14 @@
 
 #define NC_PROCESS_MASTER       0
 #define NC_PROCESS_WORKER       1
-#define NC_PROCESS_CONSENSUS    2      /* the Raft process (a later room) */
+#define NC_PROCESS_CONSENSUS    2      /* the Raft process, the store writer */
 
 
 typedef void (*nc_spawn_proc_pt)(nc_cycle_t *cycle, void *data);
 
 typedef struct {
     pid_t              pid;
+    nc_msec_t          start;          /* when it was spawned */
     int                status;
     nc_uint_t          kind;           /* NC_PROCESS_WORKER ... */
     nc_uint_t          generation;     /* of the cycle it runs */
@@ -58,11 +59,15 @@ nc_int_t nc_spawn_process(nc_cycle_t *cycle, nc_spawn_proc_pt proc,
 /* reap exited children, log how they ended; respawn what should live */
 nc_uint_t nc_reap_children(nc_cycle_t *cycle);
 
+/* respawn the children whose delay is over; ms to the next one, or 0 */
+nc_msec_t nc_respawn_delayed(nc_cycle_t *cycle);
+
 /* send a signal to every child of a kind whose generation is <= gen */
 void nc_signal_children(nc_uint_t kind, nc_uint_t gen, int signo,
     nc_log_t *log);
 
-nc_uint_t nc_live_children(void);
+/* children of a kind still running */
+nc_uint_t nc_live_children(nc_uint_t kind);
 
 /* -s stop|quit|reopen|reload: signal the master named by the pid file */
 nc_int_t nc_signal_process(const char *pid_path, const char *name);

@@ -16,6 +16,7 @@
 #include <nc_cycle.h>
 #include <nc_process.h>
 #include <nc_store.h>
+#include <nc_consensus.h>
 #include <nc_process_cycle.h>
 #include <nc_http.h>
 
@@ -32,6 +33,7 @@ static void nc_worker_shutdown(nc_cycle_t *cycle);
 static void nc_worker_shutdown_timeout(nc_event_t *ev);
 static void nc_worker_exit(nc_cycle_t *cycle) __attribute__((noreturn));
 static void nc_set_alarm(nc_msec_t ms);
+static void nc_schedule_respawn(nc_cycle_t *cycle);
 
 
 nc_uint_t    nc_exiting;
@@ -65,11 +67,9 @@ nc_master_process_cycle(nc_cycle_t *cycle)
 
     nc_start_worker_processes(cycle);
 
-    /*
-     * The consensus process (NC_PROCESS_CONSENSUS) joins here: one child
-     * with its own event loop and no client listeners, spawned with
-     * nc_spawn_process() and respawned by nc_reap_children() like a worker.
-     */
+    /* the store's writer: no client listeners, respawned like a worker */
+    (void) nc_spawn_process(cycle, nc_consensus_process_cycle, NULL,
+                            "consensus process", NC_PROCESS_CONSENSUS);
 
     live = 1;
     sigterm_sent = 0;
@@ -84,6 +84,7 @@ nc_master_process_cycle(nc_cycle_t *cycle)
         if (nc_reap) {
             nc_reap = 0;
             live = nc_reap_children(cycle);
+            nc_schedule_respawn(cycle);
         }
 
         if (!live && (nc_terminate || nc_quit)) {
@@ -96,12 +97,16 @@ nc_master_process_cycle(nc_cycle_t *cycle)
                              "fast shutdown");
                 nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1,
                                    SIGTERM, &cycle->log);
+                nc_signal_children(NC_PROCESS_CONSENSUS, (nc_uint_t) -1,
+                                   SIGTERM, &cycle->log);
                 nc_set_alarm(NC_TERMINATE_GRACE);
                 sigterm_sent = 1;
 
             } else if (nc_sigalrm) {
                 nc_sigalrm = 0;
                 nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1,
+                                   SIGKILL, &cycle->log);
+                nc_signal_children(NC_PROCESS_CONSENSUS, (nc_uint_t) -1,
                                    SIGKILL, &cycle->log);
             }
 
@@ -118,7 +123,19 @@ nc_master_process_cycle(nc_cycle_t *cycle)
                 sigquit_sent = 1;
             }
 
+            /* writes in flight finish before the writer goes */
+            if (nc_live_children(NC_PROCESS_WORKER) == 0) {
+                nc_signal_children(NC_PROCESS_CONSENSUS, (nc_uint_t) -1,
+                                   SIGQUIT, &cycle->log);
+            }
+
             continue;
+        }
+
+        if (nc_sigalrm) {
+            nc_sigalrm = 0;
+            nc_schedule_respawn(cycle);
+            live = 1;
         }
 
         if (nc_reconfigure) {
@@ -132,6 +149,8 @@ nc_master_process_cycle(nc_cycle_t *cycle)
             nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "reopening logs");
             nc_reopen_files(cycle);
             nc_signal_children(NC_PROCESS_WORKER, (nc_uint_t) -1, SIGUSR1,
+                               &cycle->log);
+            nc_signal_children(NC_PROCESS_CONSENSUS, (nc_uint_t) -1, SIGUSR1,
                                &cycle->log);
         }
     }
@@ -227,6 +246,27 @@ nc_master_exit(nc_cycle_t *cycle)
 }
 
 
+/* children whose respawn waits: start the due ones, wake for the next */
+static void
+nc_schedule_respawn(nc_cycle_t *cycle)
+{
+    nc_msec_t          next;
+    struct itimerval   itv;
+
+    next = nc_respawn_delayed(cycle);
+
+    if (next == 0 || nc_terminate) {
+        return;
+    }
+
+    nc_memzero(&itv, sizeof(struct itimerval));
+    itv.it_value.tv_sec = next / 1000;
+    itv.it_value.tv_usec = (next % 1000) * 1000;
+
+    (void) setitimer(ITIMER_REAL, &itv, NULL);
+}
+
+
 static void
 nc_set_alarm(nc_msec_t ms)
 {
@@ -256,7 +296,10 @@ nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
 
     for ( ;; ) {
 
-        if (nc_exiting && nc_connection_active == 0) {
+        /* the channel to the consensus process is not a client */
+        if (nc_exiting
+            && nc_connection_active == nc_consensus_client_connections())
+        {
             nc_worker_exit(cycle);
         }
 
@@ -320,6 +363,12 @@ nc_worker_init(nc_cycle_t *cycle)
     nc_store->log = &cycle->log;
 
     if (nc_store_reader_attach(nc_store) != NC_OK) {
+        exit(2);                                       /* fatal */
+    }
+
+    nc_consensus_close_listener();
+
+    if (nc_consensus_client_init(cycle) != NC_OK) {
         exit(2);                                       /* fatal */
     }
 

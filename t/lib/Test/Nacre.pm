@@ -283,7 +283,8 @@ sub instances {
 # the simple case: methods on $t act on the default instance
 
 for my $m (qw/ write_file write_file_expand read_file run try_run stop
-    reload signal kill_instance master_pid worker_pids children
+    reload signal kill_instance master_pid worker_pids consensus_pid
+    wait_ready children
     prefix error_log access_log pid_file log_offset alerts
     sanitizer_errors running exit_status nacre_in cmdline wait_exit
     listen_addrs error_logs expand /)
@@ -1301,6 +1302,31 @@ sub worker_pids {
     my ($self) = @_;
     return grep { ($self->cmdline($_) // '') =~ /worker process/ }
         $self->children();
+}
+
+sub consensus_pid {
+    my ($self) = @_;
+    my ($pid) = grep { ($self->cmdline($_) // '') =~ /consensus process/ }
+        $self->children();
+    return $pid;
+}
+
+# wait until the store is loaded (readiness 200); true on success
+sub wait_ready {
+    my ($self, $timeout, %opts) = @_;
+    my $port = $opts{port} // $self->_first_port();
+
+    return Test::Nacre::wait_until(undef, sub {
+        my $r = Test::Nacre::http_get('/nacos/v1/console/health/readiness',
+            addr => "127.0.0.1:$port", quiet => 1, timeout => 2) // '';
+        return $r =~ m{^HTTP/1\.1 200 };
+    }, $timeout // 10);
+}
+
+sub _first_port {
+    my ($self) = @_;
+    my ($a) = $self->listen_addrs();
+    return ($a // '') =~ /:(\d+)$/ ? $1 : Test::Nacre::port(8848);
 }
 
 sub wait_until { shift; return Test::Nacre::wait_until(undef, @_); }

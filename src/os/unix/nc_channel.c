@@ -1,0 +1,310 @@
+
+/*
+ * nacre: framed message channels between our own processes.
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_event.h>
+#include <nc_channel.h>
+
+
+#define NC_CHANNEL_BUF_MIN   (64 * 1024)
+
+
+static void nc_channel_read_handler(nc_event_t *ev);
+static void nc_channel_write_handler(nc_event_t *ev);
+static nc_int_t nc_channel_flush(nc_channel_t *ch);
+static void nc_channel_fail(nc_channel_t *ch);
+static void nc_channel_free(nc_channel_t *ch);
+
+
+nc_channel_t *
+nc_channel_create(nc_fd_t fd, size_t max_frame, size_t max_out, nc_log_t *log)
+{
+    nc_channel_t     *ch;
+    nc_connection_t  *c;
+
+    ch = calloc(1, sizeof(nc_channel_t));
+    if (ch == NULL) {
+        return NULL;
+    }
+
+    c = nc_get_connection(fd, log);
+    if (c == NULL) {
+        free(ch);
+        return NULL;
+    }
+
+    c->recv = nc_unix_recv;
+    c->send = nc_unix_send;
+    c->writev = nc_unix_writev;
+    c->data = ch;
+    c->read->handler = nc_channel_read_handler;
+    c->write->handler = nc_channel_write_handler;
+
+    ch->connection = c;
+    ch->max_frame = max_frame;
+    ch->max_out = max_out;
+
+    if (nc_event_add_conn(c) != NC_OK) {
+        nc_close_connection(c);
+        free(ch);
+        return NULL;
+    }
+
+    return ch;
+}
+
+
+nc_int_t
+nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
+    size_t alen, const u_char *b, size_t blen)
+{
+    u_char  *p;
+    size_t   need, size;
+
+    if (ch->closing) {
+        return NC_ERROR;
+    }
+
+    need = NC_CHANNEL_HEADER + alen + blen;
+
+    /* max_frame bounds what we accept; the peer bounds what it accepts */
+    if (alen + blen > 0xffffffff
+        || ch->out_len - ch->out_pos + need > ch->max_out)
+    {
+        return NC_BUSY;
+    }
+
+    /* room at the end, after moving what is left to the front */
+    if (ch->out_len + need > ch->out_size && ch->out_pos) {
+        memmove(ch->out, ch->out + ch->out_pos, ch->out_len - ch->out_pos);
+        ch->out_len -= ch->out_pos;
+        ch->out_pos = 0;
+    }
+
+    if (ch->out_len + need > ch->out_size) {
+        size = nc_max(NC_CHANNEL_BUF_MIN, ch->out_size * 2);
+        size = nc_max(size, ch->out_len + need);
+
+        p = realloc(ch->out, size);
+        if (p == NULL) {
+            return NC_BUSY;
+        }
+
+        ch->out = p;
+        ch->out_size = size;
+    }
+
+    p = ch->out + ch->out_len;
+
+    p[0] = (u_char) (alen + blen);
+    p[1] = (u_char) ((alen + blen) >> 8);
+    p[2] = (u_char) ((alen + blen) >> 16);
+    p[3] = (u_char) ((alen + blen) >> 24);
+    p[4] = (u_char) type;
+    p[5] = p[6] = p[7] = 0;
+    p += NC_CHANNEL_HEADER;
+
+    if (alen) {
+        p = nc_cpymem(p, a, alen);
+    }
+
+    if (blen) {
+        nc_memcpy(p, b, blen);
+    }
+
+    ch->out_len += need;
+
+    if (ch->connection->write->ready && !ch->in_handler) {
+        if (nc_channel_flush(ch) == NC_ERROR) {
+            nc_channel_fail(ch);
+            return NC_ERROR;
+        }
+    }
+
+    return NC_OK;
+}
+
+
+static void
+nc_channel_write_handler(nc_event_t *ev)
+{
+    nc_channel_t     *ch;
+    nc_connection_t  *c;
+
+    c = ev->data;
+    ch = c->data;
+
+    if (nc_channel_flush(ch) == NC_ERROR) {
+        nc_channel_fail(ch);
+    }
+}
+
+
+static nc_int_t
+nc_channel_flush(nc_channel_t *ch)
+{
+    ssize_t           n;
+    nc_connection_t  *c;
+
+    c = ch->connection;
+
+    while (ch->out_pos < ch->out_len) {
+        n = c->send(c, ch->out + ch->out_pos, ch->out_len - ch->out_pos);
+
+        if (n == NC_AGAIN) {
+            return NC_AGAIN;
+        }
+
+        if (n <= 0) {
+            return NC_ERROR;
+        }
+
+        ch->out_pos += n;
+    }
+
+    ch->out_pos = 0;
+    ch->out_len = 0;
+
+    return NC_OK;
+}
+
+
+static void
+nc_channel_read_handler(nc_event_t *ev)
+{
+    u_char           *p;
+    size_t            len, size, pos;
+    ssize_t           n;
+    nc_channel_t     *ch;
+    nc_connection_t  *c;
+
+    c = ev->data;
+    ch = c->data;
+
+    for ( ;; ) {
+
+        if (ch->in_len == ch->in_size) {
+            size = nc_max(NC_CHANNEL_BUF_MIN, ch->in_size * 2);
+            size = nc_min(size, ch->max_frame + NC_CHANNEL_HEADER);
+
+            if (size <= ch->in_size) {
+                nc_log_error(NC_LOG_ALERT, c->log, 0,
+                             "channel frame over %zu bytes", ch->max_frame);
+                nc_channel_fail(ch);
+                return;
+            }
+
+            p = realloc(ch->in, size);
+            if (p == NULL) {
+                nc_channel_fail(ch);
+                return;
+            }
+
+            ch->in = p;
+            ch->in_size = size;
+        }
+
+        n = c->recv(c, ch->in + ch->in_len, ch->in_size - ch->in_len);
+
+        if (n == NC_AGAIN) {
+            break;
+        }
+
+        if (n <= 0) {
+            nc_channel_fail(ch);
+            return;
+        }
+
+        ch->in_len += n;
+
+        /* every complete frame, in order */
+        pos = 0;
+        ch->in_handler = 1;
+
+        while (ch->in_len - pos >= NC_CHANNEL_HEADER) {
+            p = ch->in + pos;
+            len = (size_t) p[0] | (size_t) p[1] << 8 | (size_t) p[2] << 16
+                  | (size_t) p[3] << 24;
+
+            if (len > ch->max_frame) {
+                nc_log_error(NC_LOG_ALERT, c->log, 0,
+                             "channel frame of %zu bytes refused", len);
+                ch->in_handler = 0;
+                nc_channel_fail(ch);
+                return;
+            }
+
+            if (ch->in_len - pos < NC_CHANNEL_HEADER + len) {
+                break;
+            }
+
+            ch->on_frame(ch, p[4], p + NC_CHANNEL_HEADER, len);
+            pos += NC_CHANNEL_HEADER + len;
+
+            if (ch->closing) {
+                ch->in_handler = 0;
+                nc_channel_free(ch);
+                return;
+            }
+        }
+
+        ch->in_handler = 0;
+
+        if (pos) {
+            memmove(ch->in, ch->in + pos, ch->in_len - pos);
+            ch->in_len -= pos;
+        }
+    }
+
+    /* replies queued by the frame handlers go out in one write */
+    if (ch->out_len && nc_channel_flush(ch) == NC_ERROR) {
+        nc_channel_fail(ch);
+    }
+}
+
+
+static void
+nc_channel_fail(nc_channel_t *ch)
+{
+    if (ch->closing) {
+        return;
+    }
+
+    ch->closing = 1;
+
+    if (ch->on_close) {
+        ch->on_close(ch);
+    }
+
+    if (!ch->in_handler) {
+        nc_channel_free(ch);
+    }
+}
+
+
+void
+nc_channel_close(nc_channel_t *ch)
+{
+    if (ch->closing) {
+        return;
+    }
+
+    ch->closing = 1;
+
+    if (!ch->in_handler) {
+        nc_channel_free(ch);
+    }
+}
+
+
+static void
+nc_channel_free(nc_channel_t *ch)
+{
+    nc_close_connection(ch->connection);
+    free(ch->in);
+    free(ch->out);
+    free(ch);
+}

@@ -1,0 +1,93 @@
+
+/*
+ * nacre: the consensus process and the workers' way to it.
+ *
+ * The master opens a unix stream socket (abstract name, unique to the
+ * master) before it forks anything; the consensus process accepts on it
+ * and every worker connects to it.  Frames (nc_channel.h):
+ *
+ *   worker -> consensus
+ *     PROPOSE   u64 request id, u64 client id, u64 sequence, command
+ *
+ *   consensus -> worker
+ *     RESULT    u64 request id, i64 status, u64 index, u64 revision
+ *               sent once the entry is applied and published on this node,
+ *               so the worker may answer at once (read-your-writes)
+ *     APPLIED   u64 applied index: a new version is published; also the
+ *               greeting on accept, before which a worker proposes
+ *               nothing (the master's listener accepts connections even
+ *               when no consensus process runs)
+ */
+
+#ifndef _NC_CONSENSUS_H_INCLUDED_
+#define _NC_CONSENSUS_H_INCLUDED_
+
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_event.h>
+#include <nc_cycle.h>
+
+
+#define NC_CONSENSUS_PROPOSE        1
+#define NC_CONSENSUS_RESULT         2
+#define NC_CONSENSUS_APPLIED        3
+
+#define NC_CONSENSUS_PROPOSE_SIZE   24
+#define NC_CONSENSUS_RESULT_SIZE    32
+
+/* a command and its frame header fit in a Raft entry */
+#define NC_CONSENSUS_MAX_COMMAND    (8 * 1024 * 1024 - 1024)
+#define NC_CONSENSUS_MAX_OUT        (64 * 1024 * 1024)
+
+
+/* --- master ----------------------------------------------------------- */
+
+nc_int_t nc_consensus_listen(nc_cycle_t *cycle);
+
+/* every child but the consensus process drops the listener */
+void nc_consensus_close_listener(void);
+
+/* the body of the consensus process (nc_spawn_process) */
+void nc_consensus_process_cycle(nc_cycle_t *cycle, void *data);
+
+
+/* --- workers ---------------------------------------------------------- */
+
+typedef struct nc_consensus_req_s  nc_consensus_req_t;
+
+/* status: NC_OK, NC_DECLINED, NC_ERROR (bad command), NC_STORE_FULL, or
+ * NC_BUSY (no consensus: the caller answers 503) */
+typedef void (*nc_consensus_done_pt)(void *data, nc_int_t status,
+    uint64_t index, uint64_t revision);
+
+nc_int_t nc_consensus_client_init(nc_cycle_t *cycle);
+
+/*
+ * Send a command; done() runs once, later, unless the request is
+ * cancelled first.  NULL: not sent (no consensus process, or too much
+ * queued) and done() will not run.
+ */
+nc_consensus_req_t *nc_consensus_propose(const u_char *cmd, size_t len,
+    nc_consensus_done_pt done, void *data);
+void nc_consensus_cancel(nc_consensus_req_t *req);
+
+/* connections the client holds (its channel): not clients to wait for */
+nc_uint_t nc_consensus_client_connections(void);
+
+/* a waiter for the next publication (blocking queries, long-polls) */
+typedef struct nc_consensus_waiter_s  nc_consensus_waiter_t;
+
+struct nc_consensus_waiter_s {
+    nc_queue_t          queue;
+    void              (*handler)(nc_consensus_waiter_t *w);
+    void               *data;
+    unsigned            waiting:1;
+};
+
+/* handler runs once, at the next APPLIED, unless unwaited first */
+void nc_consensus_wait_applied(nc_consensus_waiter_t *w);
+void nc_consensus_unwait_applied(nc_consensus_waiter_t *w);
+
+
+#endif /* _NC_CONSENSUS_H_INCLUDED_ */
