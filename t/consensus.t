@@ -79,7 +79,9 @@ ok($t->wait_for_log(qr/torn/, 5, $off), 'the repair is logged');
 
 is(scalar(grep { defined get("k/$_") } 1 .. 19), 19,
     'every earlier record is there');
-is(put('k/after-repair', 'yes'), 'true', 'writes go on after the repair');
+# the node leads again once it has applied its log
+ok($t->wait_until(sub { put('k/after-repair', 'yes') eq 'true' }),
+    'writes go on after the repair');
 is(get('k/after-repair'), 'yes', 'and read back');
 
 $t->stop();

@@ -101,6 +101,7 @@ static void nc_consensus_on_propose(nc_channel_t *ch, u_char *body,
 static void nc_consensus_reply(uint32_t worker, uint64_t generation,
     uint64_t req_id, nc_int_t status, uint64_t index, uint64_t revision);
 static void nc_consensus_tick(nc_event_t *ev);
+static void nc_consensus_lead_alone(void);
 static void nc_consensus_run(void);
 static void nc_consensus_apply(const nc_raft_entry_t *e, size_t n);
 static void nc_consensus_publish(uint64_t applied);
@@ -363,8 +364,8 @@ nc_consensus_init(nc_cycle_t *cycle)
                  ", term %" PRIu64 ", commit %" PRIu64, nc_cs.id,
                  first, last, cf.hs.term, cf.hs.commit);
 
-    /* a cluster of one elects itself at once (or at the first tick) */
-    (void) nc_raft_campaign(nc_cs.raft);
+    /* a cluster of one elects itself at once, or once it has applied */
+    nc_consensus_lead_alone();
 }
 
 
@@ -548,15 +549,23 @@ nc_consensus_reply(uint32_t worker, uint64_t generation, uint64_t req_id,
 static void
 nc_consensus_tick(nc_event_t *ev)
 {
+    nc_raft_tick(nc_cs.raft);
+    nc_consensus_lead_alone();
+
+    nc_add_timer(ev, NC_CONSENSUS_TICK);
+}
+
+
+/*
+ * The only voter need not wait out an election timeout.  The core refuses
+ * a campaign until the committed log is applied, so this runs again after
+ * each apply: a restarted node leads as soon as it has caught up.
+ */
+static void
+nc_consensus_lead_alone(void)
+{
     const nc_raft_conf_t  *conf;
 
-    nc_raft_tick(nc_cs.raft);
-
-    /*
-     * The only voter need not wait out an election timeout; the core
-     * refuses a campaign until the committed log is applied, so this is
-     * also how a restarted node leads again as soon as it has caught up.
-     */
     conf = nc_raft_conf(nc_cs.raft);
 
     if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER
@@ -564,8 +573,6 @@ nc_consensus_tick(nc_event_t *ev)
     {
         (void) nc_raft_campaign(nc_cs.raft);
     }
-
-    nc_add_timer(ev, NC_CONSENSUS_TICK);
 }
 
 
@@ -579,6 +586,8 @@ nc_consensus_run(void)
 
     applied = 0;
     snapshot = 0;
+
+again:
 
     while (nc_raft_has_ready(nc_cs.raft)) {
 
@@ -616,6 +625,11 @@ nc_consensus_run(void)
 
     if (applied) {
         nc_consensus_publish(applied);
+        applied = 0;
+
+        /* caught up: a sole voter campaigns, and its no-op goes out now */
+        nc_consensus_lead_alone();
+        goto again;
     }
 
     if (snapshot) {
