@@ -859,6 +859,14 @@ nc_raft_log_recover(nc_raft_log_t *log, nc_raft_log_report_t *rep)
             free(seqs);
             return rc;
         }
+
+        /*
+         * The scan touched every page, the zero-filled rest included; give
+         * the pages back to the page cache instead of keeping them in our
+         * resident set: entries() faults in what it reads.
+         */
+        (void) madvise(log->segs[log->nsegs - 1]->map,
+                       log->segs[log->nsegs - 1]->size, MADV_DONTNEED);
     }
 
     free(seqs);
