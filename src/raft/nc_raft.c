@@ -2142,6 +2142,40 @@ nc_raft_has_ready(nc_raft_t *r)
 }
 
 
+/*
+ * A follower is receiving our snapshot and has acknowledged a part of it.
+ * A new snapshot would replace the one being sent and restart the transfer
+ * at offset 0 (nc_raft_send_snapshot_chunk): a follower that needs longer
+ * to download the image than the leader takes to make the next one would
+ * never catch up.  So no compaction is asked for until the transfer ends;
+ * the entries after the snapshot being sent stay in the log for the
+ * follower to catch up from.  A receiver that goes silent falls back to
+ * probing after an election timeout (nc_raft_tick), which resets
+ * snap_offset and ends the hold; a restarted transfer holds only once the
+ * follower acknowledges it again: a dead follower never blocks compaction.
+ */
+
+static int
+nc_raft_sending_snapshot(nc_raft_t *r)
+{
+    unsigned  i;
+
+    if (r->role != NC_RAFT_LEADER) {
+        return 0;
+    }
+
+    for (i = 0; i < r->n_prs; i++) {
+        if (r->prs[i].state == NC_RAFT_PR_SNAPSHOT
+            && r->prs[i].snap_offset > 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 void
 nc_raft_ready(nc_raft_t *r, nc_raft_ready_t *rd)
 {
@@ -2240,7 +2274,8 @@ nc_raft_ready(nc_raft_t *r, nc_raft_ready_t *rd)
     rd->n_reads = r->reads.n;
 
     if (r->cf.snapshot_entries
-        && r->applied >= nc_raft_first_index(r) - 1 + r->cf.snapshot_entries)
+        && r->applied >= nc_raft_first_index(r) - 1 + r->cf.snapshot_entries
+        && !nc_raft_sending_snapshot(r))
     {
         rd->want_snapshot = 1;
     }

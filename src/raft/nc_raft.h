@@ -194,7 +194,9 @@ typedef struct {
 
 typedef struct {
     unsigned                hs_changed:1;
-    unsigned                want_snapshot:1;    /* compact the log */
+    unsigned                want_snapshot:1;    /* compact the log; not
+                                                   asked while a follower
+                                                   downloads our snapshot */
     nc_raft_hard_state_t    hs;
     int                     role;
     uint64_t                lead;

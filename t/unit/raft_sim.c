@@ -1530,6 +1530,22 @@ sim_live(sim_t *s)
     for (rounds = 0; rounds < SIM_LIVE_ROUNDS && !s->failed; rounds++) {
         sim_round(s);
 
+        /*
+         * A removal that commits after the heal (proposed just before it)
+         * retires its node now: the operator shuts it down, as above.
+         * Left running, the removed node never learns of its removal (the
+         * leader stops replicating to it once the change applies), so it
+         * times out and campaigns at a higher term every election timeout;
+         * without PreVote and CheckQuorum every member steps down for it
+         * (thesis 4.2.3) and no leader lasts long enough to be checked.
+         * That is a fault the heal must not leave active.
+         */
+        for (i = 1; i <= s->n; i++) {
+            if (s->nodes[i].alive && s->nodes[i].retired) {
+                sim_crash(s, &s->nodes[i]);
+            }
+        }
+
         l = sim_leader(s);
         if (l == NULL) {
             continue;

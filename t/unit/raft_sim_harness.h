@@ -58,6 +58,7 @@ typedef struct {
     size_t                  n_out;
     int                     blocked[H_MAX + 1][H_MAX + 1];
     nc_raft_config_t        base;
+    size_t                  snap_image;   /* >0: snapshot on want_snapshot */
 } h_cluster_t;
 
 
@@ -176,6 +177,64 @@ h_trim(h_node_t *nd, size_t n)
     while (nd->n > n) {
         free(nd->ents[--nd->n].data);
     }
+}
+
+
+/* drop entries up to index from the head: they are in the snapshot */
+
+static void
+h_compact(h_node_t *nd, uint64_t index)
+{
+    size_t  i, k;
+
+    if (index <= nd->base || index > nd->base + nd->n) {
+        return;
+    }
+
+    k = (size_t) (index - nd->base);
+    nd->base_term = nd->ents[k - 1].e.term;
+
+    for (i = 0; i < k; i++) {
+        free(nd->ents[i].data);
+    }
+
+    memmove(nd->ents, nd->ents + k, (nd->n - k) * sizeof(h_ent_t));
+    nd->n -= k;
+    nd->base = index;
+}
+
+
+/*
+ * The caller's answer to want_snapshot: a snapshot at the applied index,
+ * an image of h->snap_image bytes, then compaction up to it.
+ */
+
+static void
+h_take_snapshot(h_cluster_t *h, int id)
+{
+    size_t     i;
+    uint64_t   idx, term;
+    h_node_t  *nd = &h->nodes[id];
+
+    idx = nc_raft_applied(nd->r);
+
+    if (idx <= nd->snap.index || h_term(nd, idx, &term) != NC_RAFT_OK
+        || h->snap_image > sizeof(nd->snap_data))
+    {
+        return;
+    }
+
+    for (i = 0; i < h->snap_image; i++) {
+        nd->snap_data[i] = (unsigned char) (idx + i);
+    }
+
+    nd->snap.index = idx;
+    nd->snap.term = term;
+    nd->snap.conf = *nc_raft_conf(nd->r);
+    nd->snap.data = nd->snap_data;
+    nd->snap.len = h->snap_image;
+    h_compact(nd, idx);
+    nc_raft_compacted(nd->r, idx);
 }
 
 
@@ -361,6 +420,10 @@ h_ready(h_cluster_t *h, int id)
         }
 
         nc_raft_advance(nd->r);
+
+        if (rd.want_snapshot && h->snap_image) {
+            h_take_snapshot(h, id);
+        }
     }
 }
 

@@ -702,6 +702,141 @@ test_snapshot_install_replaces_diverged_log(void **state)
 }
 
 
+/* one network hop: everybody ticks once, then what is in flight arrives */
+
+static void
+hop(h_cluster_t *h)
+{
+    int     i;
+    size_t  n;
+
+    for (i = 1; i <= h->n; i++) {
+        h_tick(h, i, 1);
+    }
+
+    for (n = h->n_out; n > 0; n--) {
+        (void) h_deliver_one(h, 0);
+    }
+}
+
+
+/*
+ * n3 misses 20 entries which the leader then compacts away: it needs the
+ * snapshot, an image of 200 bytes sent in chunks of 8, one per round trip,
+ * while the leader is asked for a new snapshot every 4 entries.
+ */
+
+static uint64_t
+slow_snapshot_setup(h_cluster_t *h, int check_quorum)
+{
+    uint64_t  seq;
+
+    h_init(h, 3, 0);
+    h->base.check_quorum = check_quorum;
+    h->base.snap_chunk = 8;
+    h->base.snapshot_entries = 4;
+    h->snap_image = 200;
+    h_start_all(h);
+    h_elect(h, 1);
+    assert_int_equal(nc_raft_role(h->nodes[1].r), NC_RAFT_LEADER);
+
+    h_isolate(h, 3, 1);
+
+    for (seq = 1; seq <= 20; seq++) {
+        assert_int_equal(h_propose(h, 1, 1, seq), NC_RAFT_OK);
+        h_deliver(h);
+    }
+
+    assert_true(h->nodes[1].snap.index > 0);
+    assert_true(h->nodes[1].base > nc_raft_last_index(h->nodes[3].r));
+    h_isolate(h, 3, 0);
+
+    return seq;
+}
+
+
+/*
+ * The leader's next snapshot replaced the one being sent and restarted the
+ * transfer at offset 0: a follower that takes longer to download the image
+ * (25 round trips) than the leader takes to make a new one (4 writes, one
+ * per round trip) never caught up.  The leader must hold compaction while
+ * the follower acknowledges chunks.
+ */
+
+static void
+test_slow_snapshot_transfer_not_restarted_by_compaction(void **state)
+{
+    int          i;
+    uint64_t     seq;
+    h_cluster_t  h;
+
+    (void) state;
+
+    seq = slow_snapshot_setup(&h, 1);
+
+    for (i = 0; i < 150; i++) {
+        assert_int_equal(h_propose(&h, 1, 1, seq++), NC_RAFT_OK);
+        hop(&h);
+    }
+
+    assert_int_equal(nc_raft_role(h.nodes[1].r), NC_RAFT_LEADER);
+    assert_true(h.nodes[3].snap.index > 0);
+    assert_true(nc_raft_applied(h.nodes[3].r) + 4
+                >= nc_raft_commit(h.nodes[1].r));
+
+    h_free(&h);
+}
+
+
+/*
+ * The hold lasts while the receiver acknowledges chunks; once it goes
+ * silent for an election timeout the leader compacts again, so a dead
+ * follower cannot make the log grow without bound.  Without CheckQuorum
+ * the leader still counts n3 as active and restarts the transfer: a
+ * transfer that nobody acknowledges must not hold compaction either.
+ */
+
+static void
+test_snapshot_hold_ends_when_receiver_goes_silent(void **state)
+{
+    int          i;
+    uint64_t     seq, held;
+    h_cluster_t  h;
+
+    (void) state;
+
+    seq = slow_snapshot_setup(&h, 0);
+
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(h_propose(&h, 1, 1, seq++), NC_RAFT_OK);
+        hop(&h);
+    }
+
+    held = h.nodes[1].snap.index;
+
+    for (i = 0; i < 20; i++) {
+        assert_int_equal(h_propose(&h, 1, 1, seq++), NC_RAFT_OK);
+        hop(&h);
+    }
+
+    /* 20 more writes applied, no new snapshot, the transfer goes on */
+    assert_int_equal(h.nodes[1].snap.index, held);
+    assert_int_equal(h.nodes[3].snap.index, 0);
+    assert_true(nc_raft_applied(h.nodes[1].r) >= held + 20);
+
+    h_isolate(&h, 3, 1);
+
+    for (i = 0; i < 25; i++) {
+        assert_int_equal(h_propose(&h, 1, 1, seq++), NC_RAFT_OK);
+        hop(&h);
+    }
+
+    assert_true(h.nodes[1].snap.index > held);
+
+    h_free(&h);
+}
+
+
 static void
 test_transfer_to_lagging_follower(void **state)
 {
@@ -1022,6 +1157,9 @@ main(void)
         cmocka_unit_test(test_prevote_response_term_rules),
         cmocka_unit_test(test_learner_never_votes_or_campaigns),
         cmocka_unit_test(test_snapshot_install_replaces_diverged_log),
+        cmocka_unit_test(
+            test_slow_snapshot_transfer_not_restarted_by_compaction),
+        cmocka_unit_test(test_snapshot_hold_ends_when_receiver_goes_silent),
         cmocka_unit_test(test_transfer_to_lagging_follower),
         cmocka_unit_test(test_duplicate_client_request_applied_once),
         cmocka_unit_test(test_session_table_survives_snapshot),
