@@ -441,6 +441,8 @@ static void
 nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
     size_t len)
 {
+    nc_consensus_worker_t  *w;
+
     switch (type) {
 
     case NC_CONSENSUS_PROPOSE:
@@ -450,8 +452,11 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
     default:
         nc_log_error(NC_LOG_ALERT, nc_cs.log, 0,
                      "unknown frame type %u from a worker", (unsigned) type);
+
+        /* nc_channel_close() does not call on_close: free the slot here */
+        w = ch->data;
+        w->channel = NULL;
         nc_channel_close(ch);
-        ch->data = NULL;
         break;
     }
 }
