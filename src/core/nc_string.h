@@ -55,6 +55,41 @@ u_char *nc_cpystrn(u_char *dst, const u_char *src, size_t n);
 struct nc_pool_s;
 u_char *nc_pstrdup(struct nc_pool_s *pool, const nc_str_t *src);
 
+/* little-endian integers of our on-wire and on-disk formats */
+
+static inline void
+nc_le32_put(u_char *p, uint32_t v)
+{
+    p[0] = (u_char) v;
+    p[1] = (u_char) (v >> 8);
+    p[2] = (u_char) (v >> 16);
+    p[3] = (u_char) (v >> 24);
+}
+
+
+static inline uint32_t
+nc_le32_get(const u_char *p)
+{
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
+           | (uint32_t) p[3] << 24;
+}
+
+
+static inline void
+nc_le64_put(u_char *p, uint64_t v)
+{
+    nc_le32_put(p, (uint32_t) v);
+    nc_le32_put(p + 4, (uint32_t) (v >> 32));
+}
+
+
+static inline uint64_t
+nc_le64_get(const u_char *p)
+{
+    return (uint64_t) nc_le32_get(p) | (uint64_t) nc_le32_get(p + 4) << 32;
+}
+
+
 /* non-negative decimal; NC_ERROR on empty, junk or overflow */
 nc_int_t nc_atoi(const u_char *line, size_t n);
 off_t nc_atoof(const u_char *line, size_t n);

@@ -99,10 +99,7 @@ nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
 
     p = ch->out + ch->out_len;
 
-    p[0] = (u_char) (alen + blen);
-    p[1] = (u_char) ((alen + blen) >> 8);
-    p[2] = (u_char) ((alen + blen) >> 16);
-    p[3] = (u_char) ((alen + blen) >> 24);
+    nc_le32_put(p, (uint32_t) (alen + blen));
     p[4] = (u_char) type;
     p[5] = p[6] = p[7] = 0;
     p += NC_CHANNEL_HEADER;
@@ -226,8 +223,7 @@ nc_channel_read_handler(nc_event_t *ev)
 
         while (ch->in_len - pos >= NC_CHANNEL_HEADER) {
             p = ch->in + pos;
-            len = (size_t) p[0] | (size_t) p[1] << 8 | (size_t) p[2] << 16
-                  | (size_t) p[3] << 24;
+            len = nc_le32_get(p);
 
             if (len > ch->max_frame) {
                 nc_log_error(NC_LOG_ALERT, c->log, 0,

@@ -65,33 +65,4 @@ nc_int_t nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
 void nc_channel_close(nc_channel_t *ch);
 
 
-/* little-endian helpers for frame bodies */
-
-static inline void
-nc_le64_put(u_char *p, uint64_t v)
-{
-    nc_uint_t  i;
-
-    for (i = 0; i < 8; i++) {
-        p[i] = (u_char) (v >> (8 * i));
-    }
-}
-
-
-static inline uint64_t
-nc_le64_get(const u_char *p)
-{
-    nc_uint_t  i;
-    uint64_t   v;
-
-    v = 0;
-
-    for (i = 0; i < 8; i++) {
-        v |= (uint64_t) p[i] << (8 * i);
-    }
-
-    return v;
-}
-
-
 #endif /* _NC_CHANNEL_H_INCLUDED_ */
