@@ -28,7 +28,7 @@ select STDOUT; $| = 1;
 
 my $t = Test::Nacre->new();
 
-$t->write_file_expand('nacre.yaml', <<'EOF')->plan(65);
+$t->write_file_expand('nacre.yaml', <<'EOF')->plan(71);
 daemon: false
 worker_processes: 2
 api:
@@ -264,5 +264,54 @@ is(scalar @{$b // []}, 50, 'nothing lost across the respawn');
 is($b, 'respawn', 'the new write is there');
 
 $t->stop();
+
+###############################################################################
+
+# a full store refuses writes with a clear 503, still takes deletes, and
+# writes work again once they made room
+
+my $small = $t->instance('small');
+$small->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 1
+api:
+  listen: 127.0.0.1:%%PORT_8849%%
+store:
+  shm_size: 16m
+EOF
+
+$small->run();
+ok($small->wait_ready(), 'small store ready');
+
+sub sput {
+    my ($k, $v) = @_;
+    return parse_response(http_post("/v1/kv/$k", $v, port => 8849,
+        method => 'PUT', content_type => 'application/octet-stream'));
+}
+
+my $big = 'b' x (512 * 1024);
+my ($n, $full) = (0, undef);
+
+for (1 .. 64) {
+    my ($fst, undef, $fb) = sput("fill/$_", $big);
+    if ($fst != 200) {
+        $full = [ $fst, $fb ];
+        last;
+    }
+    $n++;
+}
+
+ok($n > 4 && $full, "full after $n values of 512 KiB");
+is($full->[0], 503, 'a write to a full store is 503');
+like($full->[1] // '', qr/"error":"the store is full"/, 'saying why');
+
+my (undef, undef, $db) = parse_response(http(Test::Nacre::_request('DELETE',
+    '/v1/kv/fill/?recurse'), port => 8849));
+is($db, 'true', 'a full store still takes a delete');
+
+my (undef, undef, $ab) = sput('after', 'room');
+is($ab, 'true', 'and writes again once it made room');
+
+$small->stop();
 
 ###############################################################################

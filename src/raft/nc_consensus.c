@@ -40,11 +40,6 @@
 #define NC_CONSENSUS_MAX_PENDING   65536
 #define NC_CONSENSUS_SNAP_ENTRIES  100000     /* entries between snapshots */
 
-/* a store fuller than this refuses new writes: apply must always fit */
-#define nc_consensus_store_full(st)                                           \
-    ((st)->bytes_live + (st)->bytes_retired + (st)->bytes_free / 2            \
-     > (st)->bytes_size - (st)->bytes_size / 8)
-
 
 typedef struct {
     nc_channel_t           *channel;
@@ -468,7 +463,6 @@ nc_consensus_on_propose(nc_channel_t *ch, u_char *body, size_t len)
     size_t                   slot;
     uint32_t                 worker;
     uint64_t                 req_id, last;
-    nc_store_stats_t         st;
     nc_raft_entry_t          e;
     nc_consensus_worker_t   *w;
     nc_consensus_pending_t  *p;
@@ -491,9 +485,10 @@ nc_consensus_on_propose(nc_channel_t *ch, u_char *body, size_t len)
         return;
     }
 
-    nc_store_stats(nc_store, &st);
-
-    if (nc_consensus_store_full(&st)) {
+    if (nc_store_admit(nc_store, body + NC_CONSENSUS_PROPOSE_SIZE,
+                       len - NC_CONSENSUS_PROPOSE_SIZE)
+        != NC_OK)
+    {
         nc_consensus_reply(worker, w->generation, req_id, NC_STORE_FULL, 0,
                            0);
         return;

@@ -16,32 +16,38 @@ static nc_int_t nc_store_apply_put(nc_store_t *s, const nc_store_cmd_t *c,
 
 
 static nc_store_apply_pt  nc_store_handlers[NC_STORE_OP_MAX];
+static nc_uint_t          nc_store_op_flags[NC_STORE_OP_MAX] = {
+    [NC_STORE_OP_DELETE] = NC_STORE_APPLY_REMOVES
+};
 
 
 void
-nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler)
+nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler,
+    nc_uint_t flags)
 {
     if (op >= NC_STORE_OP_DOMAIN && op < NC_STORE_OP_MAX) {
         nc_store_handlers[op] = handler;
+        nc_store_op_flags[op] = flags;
     }
 }
 
 
-static void
-nc_put_le32(u_char *p, uint32_t v)
+nc_int_t
+nc_store_admit(nc_store_t *s, const u_char *cmd, size_t len)
 {
-    p[0] = (u_char) v;
-    p[1] = (u_char) (v >> 8);
-    p[2] = (u_char) (v >> 16);
-    p[3] = (u_char) (v >> 24);
-}
+    uint64_t          used, reserve;
+    nc_store_stats_t  st;
 
+    nc_store_stats(s, &st);
 
-static uint32_t
-nc_get_le32(const u_char *p)
-{
-    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
-           | (uint32_t) p[3] << 24;
+    /* free lists count half: fragments may not fit what comes */
+    used = st.bytes_live + st.bytes_retired + st.bytes_free / 2;
+
+    reserve = (len && cmd[0] < NC_STORE_OP_MAX
+               && (nc_store_op_flags[cmd[0]] & NC_STORE_APPLY_REMOVES))
+              ? st.bytes_size / 32 : st.bytes_size / 8;
+
+    return used + reserve > st.bytes_size ? NC_STORE_FULL : NC_OK;
 }
 
 
@@ -60,11 +66,10 @@ nc_store_cmd_encode(u_char *buf, size_t size, const nc_store_cmd_t *c)
     buf[1] = c->flags;
     buf[2] = (u_char) c->type;
     buf[3] = (u_char) (c->type >> 8);
-    nc_put_le32(buf + 4, c->key_len);
-    nc_put_le32(buf + 8, c->value_len);
-    nc_put_le32(buf + 12, 0);
-    nc_put_le32(buf + 16, (uint32_t) c->revision);
-    nc_put_le32(buf + 20, (uint32_t) (c->revision >> 32));
+    nc_le32_put(buf + 4, c->key_len);
+    nc_le32_put(buf + 8, c->value_len);
+    nc_le32_put(buf + 12, 0);
+    nc_le64_put(buf + 16, c->revision);
 
     if (c->key_len) {
         nc_memcpy(buf + NC_STORE_CMD_HEADER, c->key, c->key_len);
@@ -89,13 +94,12 @@ nc_store_cmd_decode(nc_store_cmd_t *c, const u_char *p, size_t len)
     c->op = p[0];
     c->flags = p[1];
     c->type = (uint16_t) (p[2] | p[3] << 8);
-    c->key_len = nc_get_le32(p + 4);
-    c->value_len = nc_get_le32(p + 8);
-    c->revision = (uint64_t) nc_get_le32(p + 16)
-                  | (uint64_t) nc_get_le32(p + 20) << 32;
+    c->key_len = nc_le32_get(p + 4);
+    c->value_len = nc_le32_get(p + 8);
+    c->revision = nc_le64_get(p + 16);
 
     /* the lengths must account for every byte: no more, no less */
-    if (c->flags != 0 || nc_get_le32(p + 12) != 0
+    if (c->flags != 0 || nc_le32_get(p + 12) != 0
         || c->key_len > NC_STORE_MAX_KEY_LEN
         || c->value_len > NC_STORE_MAX_VALUE_LEN
         || (uint64_t) c->key_len + c->value_len

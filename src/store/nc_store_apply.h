@@ -70,7 +70,20 @@ typedef nc_int_t (*nc_store_apply_pt)(nc_store_t *s,
     const nc_raft_entry_t *e, nc_store_result_t *res);
 
 
-void nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler);
+/* the op only removes records: a full store still admits it */
+#define NC_STORE_APPLY_REMOVES  1
+
+void nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler,
+    nc_uint_t flags);
+
+/*
+ * May a proposal of this command be accepted now?  NC_OK, or
+ * NC_STORE_FULL.  Writes stop with an eighth of the region left, removals
+ * (which need room only for path copies) with a thirty-second: a full
+ * store can always be emptied, and an apply never runs out of room on
+ * the node that admitted it.
+ */
+nc_int_t nc_store_admit(nc_store_t *s, const u_char *cmd, size_t len);
 
 /* encode a command; returns its size, or 0 when buf is too small */
 size_t nc_store_cmd_encode(u_char *buf, size_t size, const nc_store_cmd_t *c);

@@ -9,7 +9,6 @@
 #include <nc_store.h>
 #include <nc_store_apply.h>
 #include <nc_store_kv.h>
-#include <nc_channel.h>
 
 
 static nc_int_t nc_store_kv_apply(nc_store_t *s, const nc_raft_entry_t *e,
@@ -27,7 +26,9 @@ nc_store_kv_init(void)
     nc_uint_t  op;
 
     for (op = NC_STORE_KV_SET; op <= NC_STORE_KV_DELETE_TREE; op++) {
-        nc_store_apply_register(op, nc_store_kv_apply);
+        nc_store_apply_register(op, nc_store_kv_apply,
+                                op >= NC_STORE_KV_DELETE
+                                ? NC_STORE_APPLY_REMOVES : 0);
     }
 }
 

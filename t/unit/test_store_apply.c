@@ -254,7 +254,7 @@ test_domain_handler(void **state)
 
     s = test_store(16 * 1024 * 1024);
 
-    nc_store_apply_register(NC_STORE_OP_DOMAIN + 1, test_domain_apply);
+    nc_store_apply_register(NC_STORE_OP_DOMAIN + 1, test_domain_apply, 0);
 
     e = test_entry(b, sizeof(b), 9, NC_STORE_OP_DOMAIN + 1, "dom", "", 0);
     assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
@@ -333,6 +333,71 @@ test_full_applies_nothing(void **state)
 }
 
 
+static void
+test_admission(void **state)
+{
+    u_char              put[128], del[128], *value;
+    size_t              n;
+    nc_store_t         *s;
+    nc_store_cmd_t      c;
+    nc_raft_entry_t     e;
+    nc_store_result_t   res;
+    char                key[32];
+
+    s = test_store(16 * 1024 * 1024);
+
+    e = test_entry(put, sizeof(put), 1, NC_STORE_OP_PUT, "k", "v", 0);
+    assert_int_equal(nc_store_admit(s, put, e.len), NC_OK);
+
+    /* fill past the write reserve, 256 KiB at a time */
+    value = malloc(256 * 1024 + 64);
+    assert_non_null(value);
+
+    for (n = 1; nc_store_admit(s, put, e.len) == NC_OK; n++) {
+        assert_true(n < 64);
+
+        nc_memzero(&c, sizeof(nc_store_cmd_t));
+        (void) snprintf(key, sizeof(key), "big/%zu", n);
+        c.op = NC_STORE_OP_PUT;
+        c.type = NC_STORE_T_RAW;
+        c.key = (u_char *) key;
+        c.key_len = (uint32_t) strlen(key);
+        c.value = value;
+        c.value_len = 256 * 1024 - 64;
+
+        nc_memzero(&e, sizeof(nc_raft_entry_t));
+        e.index = n;
+        e.term = 1;
+        e.type = NC_RAFT_ENTRY_NORMAL;
+        e.data = value;
+        e.len = (uint32_t) nc_store_cmd_encode(value, 256 * 1024 + 64, &c);
+        assert_true(e.len > 0);
+
+        assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
+        assert_int_equal(res.status, NC_OK);
+    }
+
+    /* writes are refused; a removal is still admitted, and makes room */
+    e = test_entry(put, sizeof(put), n, NC_STORE_OP_PUT, "k", "v", 0);
+    assert_int_equal(nc_store_admit(s, put, e.len), NC_STORE_FULL);
+
+    e = test_entry(del, sizeof(del), n, NC_STORE_OP_DELETE, "big/1", NULL, 0);
+    assert_int_equal(nc_store_admit(s, del, e.len), NC_OK);
+    assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
+    assert_int_equal(res.status, NC_OK);
+
+    e = test_entry(del, sizeof(del), n + 1, NC_STORE_OP_DELETE, "big/2", NULL,
+                   0);
+    assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
+
+    e = test_entry(put, sizeof(put), n + 2, NC_STORE_OP_PUT, "k", "v", 0);
+    assert_int_equal(nc_store_admit(s, put, e.len), NC_OK);
+
+    free(value);
+    nc_store_destroy(s);
+}
+
+
 int
 main(void)
 {
@@ -342,6 +407,7 @@ main(void)
         cmocka_unit_test(test_malformed_and_other_entries),
         cmocka_unit_test(test_domain_handler),
         cmocka_unit_test(test_full_applies_nothing),
+        cmocka_unit_test(test_admission),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
