@@ -336,7 +336,7 @@ test_full_applies_nothing(void **state)
 static void
 test_admission(void **state)
 {
-    u_char              put[128], del[128], *value;
+    u_char              put[128], del[128], *value, *buf;
     size_t              n;
     nc_store_t         *s;
     nc_store_cmd_t      c;
@@ -350,8 +350,10 @@ test_admission(void **state)
     assert_int_equal(nc_store_admit(s, put, e.len), NC_OK);
 
     /* fill past the write reserve, 256 KiB at a time */
-    value = malloc(256 * 1024 + 64);
+    value = calloc(1, 256 * 1024);
+    buf = malloc(256 * 1024 + 64);
     assert_non_null(value);
+    assert_non_null(buf);
 
     for (n = 1; nc_store_admit(s, put, e.len) == NC_OK; n++) {
         assert_true(n < 64);
@@ -369,8 +371,8 @@ test_admission(void **state)
         e.index = n;
         e.term = 1;
         e.type = NC_RAFT_ENTRY_NORMAL;
-        e.data = value;
-        e.len = (uint32_t) nc_store_cmd_encode(value, 256 * 1024 + 64, &c);
+        e.data = buf;
+        e.len = (uint32_t) nc_store_cmd_encode(buf, 256 * 1024 + 64, &c);
         assert_true(e.len > 0);
 
         assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
@@ -394,6 +396,7 @@ test_admission(void **state)
     assert_int_equal(nc_store_admit(s, put, e.len), NC_OK);
 
     free(value);
+    free(buf);
     nc_store_destroy(s);
 }
 
