@@ -22,7 +22,7 @@ use IO::Socket::INET;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(102);
+my $t = Test::Nacre->new()->plan(118);
 my $d = $t->testdir();
 
 ###############################################################################
@@ -207,8 +207,22 @@ my @bad = (
     [ "api: 5\n", 1, [1, 6], qr/\S/, 'api not a map' ],
     [ "worker_connections: [1, 2]\n", 1, [1, 21], qr/\S/,
         'sequence for a scalar' ],
-    [ "cluster:\n  peers: []\n", 2, 3, qr/unknown key/i,
-        'non-empty reserved section' ],
+    [ "cluster:\n  peers: []\n", 2, 3, qr/unknown key "peers" in "cluster"/,
+        'unknown cluster key' ],
+    [ "cluster:\n  self: 127.0.0.1:7848\n"
+        . "  members: [127.0.0.1:7849, 127.0.0.1:7850]\n", 3, 12,
+        qr/"members" must include "self" \(127\.0\.0\.1:7848\)/,
+        'cluster self not a member' ],
+    [ "cluster:\n  self: \"*:7848\"\n", 2, 9, qr/wildcard address/,
+        'cluster self a wildcard' ],
+    [ "cluster:\n  self: 127.0.0.1:7848\n"
+        . "  members: [127.0.0.1:7848, 127.0.0.1:7849]\n", 2, 3,
+        qr/"secret_file" is required in "cluster"/,
+        'cluster without a secret' ],
+    [ "cluster:\n  self: 127.0.0.1:7848\n  heartbeat_interval: 200ms\n"
+        . "  election_timeout: 500ms\n", 4, 21,
+        qr/"election_timeout" \(500ms\) must be at least 3 times/,
+        'cluster election timeout too short' ],
     [ "daemon: false\nconfig:\n  x: 1\n", 3, 3, qr/unknown key/i,
         'non-empty reserved config' ],
 );
@@ -225,6 +239,45 @@ for my $b (@bad) {
     like($r->{stderr}, qr/^nacre: \S*bad\.yaml:$line:(?:$cols): .*$re/m,
         "$name: position") or diag($r->{stderr});
 }
+
+# cluster: standalone with only self as a member needs no secret
+
+$t->write_file('one.yaml', <<'EOF');
+daemon: false
+cluster:
+  self: 127.0.0.1:7848
+  members: [127.0.0.1:7848]
+EOF
+
+$r = test_conf('one.yaml');
+is($r->{code}, 0, 'cluster of one: exit 0') or diag($r->{stderr});
+$r = $t->nacre('-p', "$d/", '-c', 'one.yaml', '-T');
+$dump = $r->{stdout};
+like($dump, qr/^cluster:\n\s+self: 127\.0\.0\.1:7848\n/m, '-T cluster self');
+like($dump, qr/^\s+members:\n\s+- 127\.0\.0\.1:7848\n\s+# secret_file: /m,
+    '-T cluster members');
+like($dump, qr/^\s+election_timeout: 1s\n\s+heartbeat_interval: 100ms\n/m,
+    '-T cluster timings');
+$t->write_file('one-dumped.yaml', $dump);
+is(test_conf('one-dumped.yaml')->{code}, 0, '-T cluster dump passes -t');
+
+# three members share a secret file, relative to the prefix
+
+$t->write_file('cluster.key', "0123456789abcdef0123456789abcdef\n");
+$t->write_file('short.key', "0123456789abcde\n");
+
+my $three = "cluster:\n  self: 127.0.0.1:7848\n"
+    . "  members: [127.0.0.1:7848, 127.0.0.1:7849, 127.0.0.1:7850]\n";
+
+$t->write_file('three.yaml', $three . "  secret_file: cluster.key\n");
+$r = test_conf('three.yaml');
+is($r->{code}, 0, 'cluster of three: exit 0') or diag($r->{stderr});
+
+$t->write_file('short.yaml', $three . "  secret_file: short.key\n");
+$r = test_conf('short.yaml');
+is($r->{code}, 1, 'short secret: exit 1');
+like($r->{stderr}, qr{short\.yaml:4:16: .*"\Q$d\E/short\.key".* 15 bytes}m,
+    'short secret: file named');
 
 # YAML syntax errors
 

@@ -25,7 +25,8 @@ nc_api_init_routes(nc_cycle_t *cycle)
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/console/health/readiness", 0,
                              nc_api_readiness) != NC_OK
-        || nc_api_kv_init_routes(cycle) != NC_OK)
+        || nc_api_kv_init_routes(cycle) != NC_OK
+        || nc_api_cluster_init_routes(cycle) != NC_OK)
     {
         return NC_ERROR;
     }

@@ -12,10 +12,12 @@
 #include <nc_http.h>
 
 
+nc_int_t nc_api_kv_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
+
 #if (NC_DEBUG)
 /* test-only endpoints under /nacre/debug/, built with --with-debug */
 nc_int_t nc_api_debug_init_routes(nc_cycle_t *cycle);
-nc_int_t nc_api_kv_init_routes(nc_cycle_t *cycle);
 #endif
 
 

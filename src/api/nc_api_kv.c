@@ -11,7 +11,9 @@
  *
  * Reads come from this node's published version; indexes are Raft
  * indexes.  A write answers once it is applied on this node, so the
- * client reads its own write here at once.
+ * client reads its own write here at once.  ?consistent first asks the
+ * leader for a read index (ReadIndex) and waits until this node has
+ * applied up to it: the read is linearizable on any member.
  */
 
 #include <nc_config.h>
@@ -41,6 +43,7 @@ typedef struct {
     unsigned                raw:1;
     unsigned                recurse:1;
     unsigned                keys:1;
+    unsigned                read_point:1;  /* ?consistent: reached */
     nc_str_t                separator;
 } nc_api_kv_ctx_t;
 
@@ -51,6 +54,8 @@ static nc_int_t nc_api_kv_render(nc_http_request_t *r, nc_api_kv_ctx_t *ctx,
     nc_flag_t *unchanged);
 static nc_int_t nc_api_kv_entry(nc_http_request_t *r, nc_buf_t *out,
     const nc_store_record_t *rec, nc_flag_t first);
+static void nc_api_kv_read_point(void *data, nc_int_t status,
+    uint64_t index, uint64_t revision);
 static void nc_api_kv_applied(nc_consensus_waiter_t *w);
 static void nc_api_kv_wait_timeout(nc_event_t *ev);
 static nc_int_t nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx);
@@ -116,6 +121,21 @@ nc_api_kv_get(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
     nc_str_t   v;
     nc_msec_t  wait;
 
+    if (!ctx->read_point && nc_http_query_param(r, "consistent", &v) == NC_OK)
+    {
+        ctx->proposal = nc_consensus_read(nc_api_kv_read_point, ctx);
+
+        if (ctx->proposal == NULL) {
+            return nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                   "no leader: consistent reads are "
+                                   "unavailable");
+        }
+
+        r->cleanup = nc_api_kv_cleanup;
+
+        return NC_DONE;
+    }
+
     ctx->raw = nc_http_query_param(r, "raw", &v) == NC_OK;
     ctx->keys = nc_http_query_param(r, "keys", &v) == NC_OK;
 
@@ -161,6 +181,38 @@ nc_api_kv_get(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
     r->cleanup = nc_api_kv_cleanup;
 
     return NC_DONE;
+}
+
+
+static void
+nc_api_kv_read_point(void *data, nc_int_t status, uint64_t index,
+    uint64_t revision)
+{
+    nc_int_t            rc;
+    nc_api_kv_ctx_t    *ctx;
+    nc_http_request_t  *r;
+
+    ctx = data;
+    r = ctx->request;
+
+    ctx->proposal = NULL;
+    r->cleanup = NULL;
+
+    if (status != NC_OK) {
+        nc_http_finalize_request(r,
+            nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "no leader: consistent reads are unavailable"));
+        return;
+    }
+
+    /* this node has applied everything committed before the request */
+    ctx->read_point = 1;
+
+    rc = nc_api_kv_get(r, ctx);
+
+    if (rc != NC_DONE) {
+        nc_http_finalize_request(r, rc);
+    }
 }
 
 

@@ -40,12 +40,21 @@
 #define NC_CONF_T_LISTEN        6
 #define NC_CONF_T_MAP           7
 #define NC_CONF_T_RESERVED      8
+#define NC_CONF_T_ADDR          9
 
 #define NC_CONF_F_AUTO          0x01    /* a number also takes "auto" */
 #define NC_CONF_F_OFF           0x02    /* a path also takes "off" */
 #define NC_CONF_F_READABLE      0x04    /* a path names a readable file */
 #define NC_CONF_F_REQUIRED      0x08
 #define NC_CONF_F_OPTIONAL      0x10    /* a map that may be absent */
+#define NC_CONF_F_DIAL          0x20    /* an address others connect to */
+
+/*
+ * Cluster secrets: the consensus process uses the first 4096 bytes of the
+ * file without the newlines that end them, and refuses fewer than 16.
+ */
+#define NC_CONF_SECRET_MIN      16
+#define NC_CONF_SECRET_MAX      4096
 
 
 typedef struct nc_conf_node_s     nc_conf_node_t;
@@ -85,10 +94,14 @@ struct nc_conf_cmd_s {
 };
 
 
+typedef nc_int_t (*nc_conf_check_pt)(nc_conf_ctx_t *ctx,
+    const nc_conf_section_t *section, nc_conf_node_t *node, u_char *base);
+
 struct nc_conf_section_s {
     const char               *name;        /* "api", "api.tls"; NULL: top */
     const nc_conf_cmd_t      *cmds;
     nc_uint_t                 ncmds;
+    nc_conf_check_pt          check;       /* across keys, after defaults */
 };
 
 
@@ -135,6 +148,11 @@ static nc_int_t nc_conf_init_section(nc_conf_ctx_t *ctx,
     const nc_conf_section_t *section, u_char *base);
 static void nc_conf_dump_section(const nc_conf_section_t *section,
     u_char *base, FILE *out, int indent);
+static nc_conf_node_t *nc_conf_value(nc_conf_node_t *map, const char *key);
+static nc_int_t nc_conf_check_cluster(nc_conf_ctx_t *ctx,
+    const nc_conf_section_t *section, nc_conf_node_t *node, u_char *base);
+static nc_int_t nc_conf_check_secret(nc_conf_ctx_t *ctx,
+    nc_conf_node_t *node, nc_str_t *path);
 
 static nc_int_t nc_conf_set_flag(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
@@ -148,12 +166,18 @@ static nc_int_t nc_conf_set_path(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_check_readable(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, nc_str_t *path);
+static int nc_conf_open_file(nc_conf_ctx_t *ctx, const nc_str_t *key,
+    nc_conf_node_t *node, nc_str_t *path);
 static nc_int_t nc_conf_set_level(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_set_listen(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_add_listen(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, nc_array_t *listen);
+static nc_int_t nc_conf_set_addr(nc_conf_ctx_t *ctx,
+    const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
+static nc_int_t nc_conf_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
+    nc_conf_node_t *node, nc_conf_addr_t *addr);
 static nc_int_t nc_conf_set_reserved(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 
@@ -173,6 +197,8 @@ static void nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_reserved(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
+static void nc_conf_dump_addr(const nc_conf_cmd_t *cmd, void *field,
+    FILE *out, int indent);
 static void nc_conf_dump_string(const nc_str_t *s, FILE *out);
 
 static u_char *nc_conf_size_text(u_char *buf, size_t size, uint64_t n);
@@ -188,7 +214,8 @@ static const nc_conf_type_t  nc_conf_types[] = {
     { nc_conf_set_level, nc_conf_dump_level },
     { nc_conf_set_listen, nc_conf_dump_listen },
     { NULL, NULL },
-    { nc_conf_set_reserved, nc_conf_dump_reserved }
+    { nc_conf_set_reserved, nc_conf_dump_reserved },
+    { nc_conf_set_addr, nc_conf_dump_addr }
 };
 
 
@@ -205,7 +232,7 @@ static const nc_conf_cmd_t  nc_conf_tls_cmds[] = {
 
 
 static const nc_conf_section_t  nc_conf_tls_section = {
-    "api.tls", nc_conf_tls_cmds, nc_nelems(nc_conf_tls_cmds)
+    "api.tls", nc_conf_tls_cmds, nc_nelems(nc_conf_tls_cmds), NULL
 };
 
 
@@ -254,7 +281,7 @@ static const nc_conf_cmd_t  nc_conf_api_cmds[] = {
 
 
 static const nc_conf_section_t  nc_conf_api_section = {
-    "api", nc_conf_api_cmds, nc_nelems(nc_conf_api_cmds)
+    "api", nc_conf_api_cmds, nc_nelems(nc_conf_api_cmds), NULL
 };
 
 
@@ -268,7 +295,45 @@ static const nc_conf_cmd_t  nc_conf_store_cmds[] = {
 
 
 static const nc_conf_section_t  nc_conf_store_section = {
-    "store", nc_conf_store_cmds, nc_nelems(nc_conf_store_cmds)
+    "store", nc_conf_store_cmds, nc_nelems(nc_conf_store_cmds), NULL
+};
+
+
+/*
+ * self comes first: an optional map counts as absent while its first key
+ * is unset. members has no default: without it members.nelts is 0 and
+ * members.elts is NULL (standalone), and so is it with the whole section
+ * absent, whose timings still get their defaults.
+ */
+
+static const nc_conf_cmd_t  nc_conf_cluster_cmds[] = {
+
+    { nc_string("self"), NC_CONF_T_ADDR, NC_CONF_F_DIAL,
+      offsetof(nc_conf_cluster_t, self), 0, 0, NULL, NULL },
+
+    { nc_string("members"), NC_CONF_T_LISTEN, NC_CONF_F_DIAL,
+      offsetof(nc_conf_cluster_t, members), 0, 0, NULL, NULL },
+
+    { nc_string("secret_file"), NC_CONF_T_PATH, 0,
+      offsetof(nc_conf_cluster_t, secret_file), 0, 0, NULL, NULL },
+
+    { nc_string("election_timeout"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_cluster_t, election_timeout), 0, 60 * 1000,
+      "1s", NULL },
+
+    { nc_string("heartbeat_interval"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_cluster_t, heartbeat_interval), 10, 0,
+      "100ms", NULL },
+
+    { nc_string("snapshot_entries"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_cluster_t, snapshot_entries), 100, 100000000,
+      "100000", NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_cluster_section = {
+    "cluster", nc_conf_cluster_cmds, nc_nelems(nc_conf_cluster_cmds),
+    nc_conf_check_cluster
 };
 
 
@@ -304,7 +369,9 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
     { nc_string("api"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, api), 0, 0, NULL, &nc_conf_api_section },
 
-    { nc_string("cluster"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
+    { nc_string("cluster"), NC_CONF_T_MAP, NC_CONF_F_OPTIONAL,
+      offsetof(nc_conf_t, cluster), 0, 0, NULL, &nc_conf_cluster_section },
+
     { nc_string("auth"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("gateway"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("store"), NC_CONF_T_MAP, 0,
@@ -316,7 +383,7 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
 
 static const nc_conf_section_t  nc_conf_main_section = {
-    NULL, nc_conf_main_cmds, nc_nelems(nc_conf_main_cmds)
+    NULL, nc_conf_main_cmds, nc_nelems(nc_conf_main_cmds), NULL
 };
 
 
@@ -1147,6 +1214,9 @@ nc_conf_is_unset(const nc_conf_cmd_t *cmd, void *field)
     case NC_CONF_T_LISTEN:
         return ((nc_array_t *) field)->nelts == 0;
 
+    case NC_CONF_T_ADDR:
+        return ((nc_conf_addr_t *) field)->socklen == 0;
+
     case NC_CONF_T_MAP:
         /* an optional map is present when its first key is */
         return nc_conf_is_unset(&cmd->section->cmds[0],
@@ -1249,7 +1319,17 @@ nc_conf_read_section(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
         }
     }
 
-    return NC_OK;
+    if (section->check == NULL) {
+        return NC_OK;
+    }
+
+    /* the rules across keys hold for the effective values */
+
+    if (nc_conf_init_section(ctx, section, base) != NC_OK) {
+        return NC_ERROR;
+    }
+
+    return section->check(ctx, section, node, base);
 }
 
 
@@ -1267,11 +1347,11 @@ nc_conf_init_section(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
         field = base + cmd->offset;
 
         if (cmd->type == NC_CONF_T_MAP) {
-            if ((cmd->flags & NC_CONF_F_OPTIONAL)
-                && nc_conf_is_unset(cmd, field))
-            {
-                continue;
-            }
+            /*
+             * An absent optional map gets its defaults too: a standalone
+             * node runs with the cluster timings. Its required keys have
+             * none, so it stays absent.
+             */
 
             if (nc_conf_init_section(ctx, cmd->section, field) != NC_OK) {
                 return NC_ERROR;
@@ -1292,6 +1372,184 @@ nc_conf_init_section(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
         if (nc_conf_types[cmd->type].set(ctx, cmd, &node, field) != NC_OK) {
             return NC_ERROR;
         }
+    }
+
+    return NC_OK;
+}
+
+
+/* the value of key in a map node, NULL if the key is not there */
+
+static nc_conf_node_t *
+nc_conf_value(nc_conf_node_t *map, const char *key)
+{
+    size_t           len;
+    nc_conf_node_t  *k;
+
+    if (map->type != NC_CONF_NODE_MAP) {
+        return NULL;
+    }
+
+    len = nc_strlen(key);
+
+    for (k = map->child; k; k = k->next->next) {
+        if (k->value.len == len && nc_memcmp(k->value.data, key, len) == 0) {
+            return k->next;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * "cluster: {}" and a bare "cluster:" still mean no cluster, as while the
+ * section was reserved: confs made from the shipped nacre.yaml say so.
+ */
+
+static nc_int_t
+nc_conf_check_cluster(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
+    nc_conf_node_t *node, u_char *base)
+{
+    nc_uint_t           i, self, others;
+    nc_conf_node_t     *value;
+    nc_conf_addr_t     *member;
+    nc_conf_cluster_t  *cluster;
+    u_char              et[32], hb[32];
+    char                in[64];
+
+    cluster = (nc_conf_cluster_t *) base;
+
+    if (nc_conf_is_null(node) || node->child == NULL) {
+        return NC_OK;
+    }
+
+    cluster->present = 1;
+
+    if (cluster->self.socklen == 0) {
+        nc_conf_error(ctx, node, "\"self\" is required%s",
+                      nc_conf_in(section, in, sizeof(in)));
+        return NC_ERROR;
+    }
+
+    self = 0;
+    others = 0;
+    member = cluster->members.elts;
+
+    for (i = 0; i < cluster->members.nelts; i++) {
+        if (member[i].text.len == cluster->self.text.len
+            && nc_memcmp(member[i].text.data, cluster->self.text.data,
+                         member[i].text.len) == 0)
+        {
+            self = 1;
+
+        } else {
+            others++;
+        }
+    }
+
+    if (cluster->members.nelts && !self) {
+        nc_conf_error(ctx, nc_conf_value(node, "members"),
+                      "\"members\" must include \"self\" (%s)",
+                      cluster->self.text.data);
+        return NC_ERROR;
+    }
+
+    if (others && cluster->secret_file.data == NULL) {
+        nc_conf_error(ctx, node, "\"secret_file\" is required%s when "
+                      "\"members\" names other nodes",
+                      nc_conf_in(section, in, sizeof(in)));
+        return NC_ERROR;
+    }
+
+    /* the followers' election timers must outlast a few lost heartbeats */
+
+    if (cluster->election_timeout / 3 < cluster->heartbeat_interval) {
+        value = nc_conf_value(node, "election_timeout");
+
+        if (value == NULL) {
+            value = nc_conf_value(node, "heartbeat_interval");
+        }
+
+        *nc_conf_msec_text(et, sizeof(et), cluster->election_timeout) = '\0';
+        *nc_conf_msec_text(hb, sizeof(hb), cluster->heartbeat_interval) = '\0';
+
+        nc_conf_error(ctx, value ? value : node,
+                      "\"election_timeout\" (%s) must be at least 3 times "
+                      "\"heartbeat_interval\" (%s)", et, hb);
+        return NC_ERROR;
+    }
+
+    if (cluster->secret_file.data) {
+        return nc_conf_check_secret(ctx, nc_conf_value(node, "secret_file"),
+                                    &cluster->secret_file);
+    }
+
+    return NC_OK;
+}
+
+
+/*
+ * The secret stays out of the conf: the consensus process reads the file
+ * itself. Its length is checked here so that a short or unreadable file
+ * stops "nacre -t", not the first connection between members. A file
+ * given for a standalone node is checked too: members may join later.
+ */
+
+static nc_int_t
+nc_conf_check_secret(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
+    nc_str_t *path)
+{
+    int        fd, err;
+    size_t     len;
+    ssize_t    n;
+    nc_str_t   key = nc_string("secret_file");
+    u_char     buf[NC_CONF_SECRET_MAX];
+
+    fd = nc_conf_open_file(ctx, &key, node, path);
+    if (fd == -1) {
+        return NC_ERROR;
+    }
+
+    /* what the consensus process reads, so that both judge alike */
+
+    for (len = 0; len < sizeof(buf); len += n) {
+        n = read(fd, buf + len, sizeof(buf) - len);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
+            err = errno;
+            close(fd);
+            explicit_bzero(buf, sizeof(buf));
+
+            nc_conf_error(ctx, node, "read() \"%s\" for \"secret_file\" "
+                          "failed (%d: %s)", path->data, err, strerror(err));
+            return NC_ERROR;
+        }
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    close(fd);
+
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+        len--;
+    }
+
+    explicit_bzero(buf, sizeof(buf));
+
+    if (len < NC_CONF_SECRET_MIN) {
+        nc_conf_error(ctx, node, "the secret in \"%s\" for \"secret_file\" "
+                      "is %zu bytes long without its newline, at least %d "
+                      "are needed",
+                      path->data, len, NC_CONF_SECRET_MIN);
+        return NC_ERROR;
     }
 
     return NC_OK;
@@ -1417,6 +1675,7 @@ static nc_int_t
 nc_conf_set_msec(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     nc_conf_node_t *node, void *field)
 {
+    u_char         min[32], max[32];
     nc_msec_int_t  n;
 
     n = nc_conf_is_scalar(node) ? nc_parse_msec(&node->value) : NC_ERROR;
@@ -1425,6 +1684,24 @@ nc_conf_set_msec(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
         nc_conf_error(ctx, node,
                       "expected a duration like 500ms, 60s or 5m for \"%.*s\"",
                       nc_str_fmt(&cmd->name));
+        return NC_ERROR;
+    }
+
+    if ((uint64_t) n < cmd->min || (cmd->max && (uint64_t) n > cmd->max)) {
+        *nc_conf_msec_text(min, sizeof(min), cmd->min) = '\0';
+        *nc_conf_msec_text(max, sizeof(max), cmd->max) = '\0';
+
+        if (cmd->max == 0) {
+            nc_conf_error(ctx, node,
+                          "expected a duration of at least %s for \"%.*s\"",
+                          min, nc_str_fmt(&cmd->name));
+
+        } else {
+            nc_conf_error(ctx, node,
+                          "expected a duration from %s to %s for \"%.*s\"",
+                          min, max, nc_str_fmt(&cmd->name));
+        }
+
         return NC_ERROR;
     }
 
@@ -1497,6 +1774,25 @@ static nc_int_t
 nc_conf_check_readable(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     nc_conf_node_t *node, nc_str_t *path)
 {
+    int  fd;
+
+    fd = nc_conf_open_file(ctx, &cmd->name, node, path);
+    if (fd == -1) {
+        return NC_ERROR;
+    }
+
+    close(fd);
+
+    return NC_OK;
+}
+
+
+/* a regular file open for reading, or -1 with the error set */
+
+static int
+nc_conf_open_file(nc_conf_ctx_t *ctx, const nc_str_t *key,
+    nc_conf_node_t *node, nc_str_t *path)
+{
     int          fd, err;
     struct stat  st;
 
@@ -1505,20 +1801,18 @@ nc_conf_check_readable(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     if (fd == -1) {
         err = errno;
         nc_conf_error(ctx, node, "cannot open \"%s\" for \"%.*s\" (%d: %s)",
-                      path->data, nc_str_fmt(&cmd->name), err, strerror(err));
-        return NC_ERROR;
+                      path->data, nc_str_fmt(key), err, strerror(err));
+        return -1;
     }
 
     if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
         close(fd);
         nc_conf_error(ctx, node, "\"%s\" for \"%.*s\" is not a regular file",
-                      path->data, nc_str_fmt(&cmd->name));
-        return NC_ERROR;
+                      path->data, nc_str_fmt(key));
+        return -1;
     }
 
-    close(fd);
-
-    return NC_OK;
+    return fd;
 }
 
 
@@ -1603,41 +1897,115 @@ nc_conf_add_listen(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     size_t           len;
     nc_uint_t        i;
     nc_conf_addr_t   addr, *a;
-    char             quoted[NC_CONF_QUOTE_SIZE];
-    u_char           text[NC_CONF_ADDR_STRLEN];
 
-    if (nc_parse_addr(&node->value, &addr) != NC_OK
-        || (len = nc_conf_addr_text(&addr, text, sizeof(text))) == 0)
-    {
-        nc_conf_error(ctx, node, "invalid address \"%s\" for \"%.*s\"",
-                      nc_conf_quote(&node->value, quoted),
-                      nc_str_fmt(&cmd->name));
+    if (nc_conf_addr(ctx, cmd, node, &addr) != NC_OK) {
         return NC_ERROR;
     }
 
+    /* the canonical text: "localhost:1" and "127.0.0.1:1" are one address */
+
     a = listen->elts;
+    len = addr.text.len;
 
     for (i = 0; i < listen->nelts; i++) {
-        if (a[i].text.len == len && nc_memcmp(a[i].text.data, text, len) == 0)
+        if (a[i].text.len == len
+            && nc_memcmp(a[i].text.data, addr.text.data, len) == 0)
         {
             nc_conf_error(ctx, node, "duplicate address \"%s\" for \"%.*s\"",
-                          text, nc_str_fmt(&cmd->name));
+                          addr.text.data, nc_str_fmt(&cmd->name));
             return NC_ERROR;
         }
     }
 
-    addr.text.len = len;
-    addr.text.data = nc_pstrdup(ctx->conf->pool,
-                                &(nc_str_t) { len, text });
-
     a = nc_array_push(listen);
-
-    if (addr.text.data == NULL || a == NULL) {
+    if (a == NULL) {
         nc_conf_nomem(ctx);
         return NC_ERROR;
     }
 
     *a = addr;
+
+    return NC_OK;
+}
+
+
+static nc_int_t
+nc_conf_set_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
+    nc_conf_node_t *node, void *field)
+{
+    if (!nc_conf_is_scalar(node)) {
+        nc_conf_error(ctx, node,
+                      "expected an address like 127.0.0.1:7848 for \"%.*s\"",
+                      nc_str_fmt(&cmd->name));
+        return NC_ERROR;
+    }
+
+    return nc_conf_addr(ctx, cmd, node, field);
+}
+
+
+/* one address with its canonical text in the conf pool */
+
+static nc_int_t
+nc_conf_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
+    nc_conf_node_t *node, nc_conf_addr_t *addr)
+{
+    size_t                 len;
+    nc_str_t              *v;
+    nc_uint_t              any;
+    struct sockaddr_in    *sin;
+    struct sockaddr_in6   *sin6;
+    char                   quoted[NC_CONF_QUOTE_SIZE];
+    u_char                 text[NC_CONF_ADDR_STRLEN];
+
+    v = &node->value;
+
+    if (nc_parse_addr(v, addr) != NC_OK
+        || (len = nc_conf_addr_text(addr, text, sizeof(text))) == 0)
+    {
+        nc_conf_error(ctx, node, "invalid address \"%s\" for \"%.*s\"",
+                      nc_conf_quote(v, quoted), nc_str_fmt(&cmd->name));
+        return NC_ERROR;
+    }
+
+    if (cmd->flags & NC_CONF_F_DIAL) {
+        /*
+         * Other members connect to it: a bare port would be each one's
+         * own loopback, a wildcard no address at all.
+         */
+
+        if (v->data[0] != '[' && memchr(v->data, ':', v->len) == NULL) {
+            nc_conf_error(ctx, node, "expected host:port for \"%.*s\", "
+                          "not the bare port \"%s\"",
+                          nc_str_fmt(&cmd->name), nc_conf_quote(v, quoted));
+            return NC_ERROR;
+        }
+
+        if (addr->sockaddr.ss_family == AF_INET6) {
+            sin6 = (struct sockaddr_in6 *) &addr->sockaddr;
+            any = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+
+        } else {
+            sin = (struct sockaddr_in *) &addr->sockaddr;
+            any = (sin->sin_addr.s_addr == htonl(INADDR_ANY));
+        }
+
+        if (any) {
+            nc_conf_error(ctx, node, "the wildcard address \"%s\" for "
+                          "\"%.*s\": other members cannot connect to it",
+                          nc_conf_quote(v, quoted), nc_str_fmt(&cmd->name));
+            return NC_ERROR;
+        }
+    }
+
+    addr->text.len = len;
+    addr->text.data = nc_pstrdup(ctx->conf->pool,
+                                 &(nc_str_t) { len, text });
+
+    if (addr->text.data == NULL) {
+        nc_conf_nomem(ctx);
+        return NC_ERROR;
+    }
 
     return NC_OK;
 }
@@ -1751,6 +2119,13 @@ nc_conf_dump_path(const nc_conf_cmd_t *cmd, void *field, FILE *out,
 
     path = field;
 
+    if (path->data == NULL) {
+        /* no default and not given; len 0 with data is "off" */
+        fprintf(out, "%*s# %.*s: not configured\n", indent, "",
+                nc_str_fmt(&cmd->name));
+        return;
+    }
+
     fprintf(out, "%*s%.*s: ", indent, "", nc_str_fmt(&cmd->name));
 
     if (path->len == 0) {
@@ -1783,6 +2158,12 @@ nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field, FILE *out,
     listen = field;
     addr = listen->elts;
 
+    if (listen->nelts == 0) {
+        fprintf(out, "%*s# %.*s: not configured\n", indent, "",
+                nc_str_fmt(&cmd->name));
+        return;
+    }
+
     fprintf(out, "%*s%.*s:\n", indent, "", nc_str_fmt(&cmd->name));
 
     for (i = 0; i < listen->nelts; i++) {
@@ -1800,6 +2181,26 @@ nc_conf_dump_reserved(const nc_conf_cmd_t *cmd, void *field, FILE *out,
     (void) field;
 
     fprintf(out, "%*s%.*s: {}\n", indent, "", nc_str_fmt(&cmd->name));
+}
+
+
+static void
+nc_conf_dump_addr(const nc_conf_cmd_t *cmd, void *field, FILE *out,
+    int indent)
+{
+    nc_conf_addr_t  *addr;
+
+    addr = field;
+
+    if (addr->socklen == 0) {
+        fprintf(out, "%*s# %.*s: not configured\n", indent, "",
+                nc_str_fmt(&cmd->name));
+        return;
+    }
+
+    fprintf(out, "%*s%.*s: ", indent, "", nc_str_fmt(&cmd->name));
+    nc_conf_dump_string(&addr->text, out);
+    fputc('\n', out);
 }
 
 

@@ -62,6 +62,25 @@ typedef struct {
 } nc_conf_store_t;
 
 
+/*
+ * cluster: the peers of the consensus process.  Without the key, or with
+ * members listing only self, the node is a cluster of one (standalone).
+ * The member list is the bootstrap list only: the live membership is in
+ * the Raft log.
+ */
+typedef struct {
+    nc_flag_t       present;                   /* the key was given */
+    nc_conf_addr_t  self;                      /* 127.0.0.1:7848 */
+    nc_array_t      members;                   /* of nc_conf_addr_t, with
+                                                  self; empty: standalone */
+    nc_str_t        secret_file;               /* absolute; required when
+                                                  members name others */
+    nc_msec_t       election_timeout;          /* 1s */
+    nc_msec_t       heartbeat_interval;        /* 100ms */
+    nc_uint_t       snapshot_entries;          /* 100000 */
+} nc_conf_cluster_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -80,9 +99,10 @@ struct nc_conf_s {
 
     nc_conf_api_t   api;
     nc_conf_store_t store;
+    nc_conf_cluster_t cluster;
 
     /*
-     * Sections reserved for later subsystems: `cluster`, `auth`, `gateway`,
+     * Sections reserved for later subsystems: `auth`, `gateway`,
      * `naming`, `config`. The loader accepts each as an empty map
      * today; their fields arrive with their subsystems.
      */

@@ -322,7 +322,9 @@ nc_unix_recv(nc_connection_t *c, u_char *buf, size_t size)
         rev->ready = 0;
         rev->error = 1;
 
-        nc_log_error(errno == ECONNRESET ? NC_LOG_INFO : NC_LOG_ERR, c->log,
+        /* a reset client, or a cluster member that is down */
+        nc_log_error(errno == ECONNRESET || errno == ECONNREFUSED
+                     ? NC_LOG_INFO : NC_LOG_ERR, c->log,
                      errno, "recv() failed, client: %.*s",
                      nc_str_fmt(&c->addr_text));
 

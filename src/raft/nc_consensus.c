@@ -16,6 +16,21 @@
  * A proposal waits in `pending` (in index order) until its entry applies;
  * its answer carries the apply result.  Workers only ever see results of
  * entries that are durable and applied on this node.
+ *
+ * In a cluster (nc_peer.h) a follower forwards its workers' proposals to
+ * the leader and answers them once the leader has applied the entry and
+ * this node has applied it too (read-your-writes on the node the client
+ * talks to).  Requests that wait on another member or on this node's
+ * apply are "ops": held while there is no leader, sent, then applying.
+ * Every op has a deadline: without a leader in time the answer is
+ * NC_BUSY and the client gets a 503.
+ *
+ * A member with an empty log bootstraps a new cluster only once it has
+ * heard from every member of cluster.members and every one of them is as
+ * fresh as itself; the first entry is then the same configuration on
+ * every member.  If any member already has a log, the fresh one waits to
+ * be brought up to date by that cluster's leader: a wiped member never
+ * starts a second cluster under the first one's name.
  */
 
 #include <nc_config.h>
@@ -31,14 +46,20 @@
 #include <nc_raft.h>
 #include <nc_raft_log.h>
 #include <nc_consensus.h>
+#include <nc_peer.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 
 
-#define NC_CONSENSUS_TICK          100        /* ms */
-#define NC_CONSENSUS_ELECTION      10         /* ticks */
 #define NC_CONSENSUS_MAX_WORKERS   NC_STORE_MAX_READERS
 #define NC_CONSENSUS_MAX_PENDING   65536
-#define NC_CONSENSUS_SNAP_ENTRIES  100000     /* entries between snapshots */
+#define NC_CONSENSUS_MAX_OPS       65536      /* a power of two */
+#define NC_CONSENSUS_OP_TIMEOUT    5000       /* ms */
+#define NC_CONSENSUS_MAX_HELD      (64 * 1024 * 1024)
+#define NC_CONSENSUS_FSYNC_SAMPLES 1024
+
+/* an origin: a worker's slot, or NC_CONSENSUS_LINK + a peer link's slot */
+#define NC_CONSENSUS_LINK          NC_CONSENSUS_MAX_WORKERS
 
 
 typedef struct {
@@ -56,9 +77,37 @@ typedef struct {
 } nc_consensus_pending_t;
 
 
+/* a request that waits on the leader or on this node's apply */
+typedef struct {
+    nc_queue_t              queue;            /* held, sent or applying */
+    uint64_t                id;               /* 0: free */
+    uint32_t                origin;
+    uint64_t                generation;
+    uint64_t                req_id;           /* the origin's */
+    nc_peer_t              *peer;             /* asked of; NULL: local */
+    uint64_t                index;            /* to apply before answering */
+    nc_int_t                status;
+    uint64_t                revision;
+    nc_msec_t               deadline;
+    nc_msec_t               asked;
+    unsigned                read:1;
+    uint64_t                client_id;        /* a held proposal: */
+    uint64_t                seq;
+    u_char                 *cmd;
+    size_t                  len;
+} nc_consensus_op_t;
+
+
 typedef struct {
     nc_cycle_t             *cycle;
     nc_log_t               *log;
+    nc_conf_cluster_t      *ccf;
+    nc_raft_config_t        rcf;
+    uint64_t                members_hash;
+    unsigned                cluster:1;        /* members beyond self */
+    unsigned                bootstrapping:1;  /* fresh, waiting for peers */
+    unsigned                transferring:1;   /* leaving: hand over first */
+    nc_msec_t               exit_deadline;
 
     nc_raft_t              *raft;
     nc_raft_log_t          *wal;
@@ -83,6 +132,28 @@ typedef struct {
     uint64_t                snap_term;
     uint64_t                prev_index;        /* the fallback snapshot */
     uint64_t                prev_term;
+
+    /* the snapshot image the leader serves to members behind it */
+    u_char                 *image;
+    size_t                  image_len;
+
+    nc_consensus_op_t      *ops;
+    uint32_t               *free_ops;
+    size_t                  n_free;
+    uint64_t                op_seq;
+    nc_queue_t              held;
+    nc_queue_t              sent;
+    nc_queue_t              applying;
+    size_t                  held_bytes;
+
+    u_char                 *msgbuf;
+    size_t                  msgbuf_size;
+    nc_raft_entry_t        *rx_ents;
+    uint64_t                unreachable[NC_PEER_MAX_PEERS];
+    size_t                  n_unreachable;
+
+    uint32_t                fsync_us[NC_CONSENSUS_FSYNC_SAMPLES];
+    uint64_t                fsyncs;
 } nc_consensus_t;
 
 
@@ -103,7 +174,45 @@ static void nc_consensus_publish(uint64_t applied);
 static void nc_consensus_snapshot(void);
 static void nc_consensus_snap_path(char *buf, size_t size, uint64_t term,
     uint64_t index);
+static void nc_consensus_serve_snapshot(const char *path,
+    const nc_raft_log_snap_t *snap);
+static void nc_consensus_install(const nc_raft_snapshot_t *snap);
 static void nc_consensus_exit(void) __attribute__((noreturn));
+static void nc_consensus_leave(void);
+
+static nc_int_t nc_consensus_create_raft(void);
+static void nc_consensus_bootstrap_alone(void);
+static void nc_consensus_try_bootstrap(void);
+static void nc_consensus_hello(nc_peer_hello_t *h);
+static void nc_consensus_peer_frame(nc_peer_t *p, nc_uint_t type,
+    u_char *body, size_t len);
+static void nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type,
+    u_char *body, size_t len);
+static void nc_consensus_peer_down(nc_peer_t *p);
+static void nc_consensus_send(nc_raft_msg_t *msgs, size_t n);
+
+static nc_int_t nc_consensus_propose_local(uint32_t origin,
+    uint64_t generation, uint64_t req_id, uint64_t client_id, uint64_t seq,
+    const u_char *cmd, size_t len);
+static void nc_consensus_on_read(nc_channel_t *ch, u_char *body,
+    size_t len);
+static void nc_consensus_on_status(nc_channel_t *ch, u_char *body,
+    size_t len);
+static nc_consensus_op_t *nc_consensus_op_alloc(uint32_t origin,
+    uint64_t generation, uint64_t req_id);
+static nc_consensus_op_t *nc_consensus_op_find(uint64_t id);
+static void nc_consensus_op_answer(nc_consensus_op_t *op, nc_int_t status,
+    uint64_t index, uint64_t revision);
+static void nc_consensus_op_free(nc_consensus_op_t *op);
+static void nc_consensus_op_unlink(nc_consensus_op_t *op);
+static void nc_consensus_op_result(nc_consensus_op_t *op, nc_int_t status,
+    uint64_t index, uint64_t revision);
+static void nc_consensus_op_go(nc_consensus_op_t *op);
+static void nc_consensus_ops_flush(void);
+static void nc_consensus_ops_expire(void);
+static void nc_consensus_ops_applied(uint64_t applied);
+static size_t nc_consensus_status_text(nc_uint_t format, u_char *buf,
+    size_t size);
 
 
 struct sockaddr_un   nc_consensus_addr;
@@ -151,7 +260,8 @@ nc_consensus_listen(nc_cycle_t *cycle)
 
     nc_consensus_listen_fd = fd;
 
-    return NC_OK;
+    /* the peers' port: opened here so that a taken port stops the start */
+    return nc_peer_listen(cycle);
 }
 
 
@@ -162,6 +272,8 @@ nc_consensus_close_listener(void)
         (void) close(nc_consensus_listen_fd);
         nc_consensus_listen_fd = NC_INVALID_FILE;
     }
+
+    nc_peer_close_listener();
 }
 
 
@@ -187,8 +299,12 @@ nc_consensus_process_cycle(nc_cycle_t *cycle, void *data)
 
         nc_consensus_run();
 
-        if (nc_terminate || nc_quit) {
+        if (nc_terminate) {
             nc_consensus_exit();
+        }
+
+        if (nc_quit) {
+            nc_consensus_leave();
         }
 
         if (nc_reopen) {
@@ -208,7 +324,9 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_conf_t             *conf;
     nc_listening_t        *ls;
     nc_connection_t       *c;
-    nc_raft_config_t       cf;
+    nc_raft_config_t      *cf;
+    nc_peer_handlers_t     handlers;
+    nc_raft_hard_state_t   hs;
     nc_raft_log_opts_t     opts;
     nc_raft_log_snap_t     snap;
     nc_raft_log_report_t   rep;
@@ -236,7 +354,8 @@ nc_consensus_init(nc_cycle_t *cycle)
     }
 
     if (nc_event_init(nc_cs.log, 512) != NC_OK
-        || nc_connections_init(NC_CONSENSUS_MAX_WORKERS + 64, nc_cs.log)
+        || nc_connections_init(NC_CONSENSUS_MAX_WORKERS + NC_PEER_MAX_PEERS
+                               + NC_PEER_MAX_LINKS + 64, nc_cs.log)
            != NC_OK)
     {
         exit(2);
@@ -295,7 +414,9 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_raft_log_snapshot_marker(nc_cs.wal, &snap);
     nc_raft_log_range(nc_cs.wal, &first, &last);
 
-    nc_memzero(&cf, sizeof(nc_raft_config_t));
+    nc_cs.ccf = &conf->cluster;
+    nc_cs.cluster = conf->cluster.members.nelts > 1;
+    nc_cs.members_hash = nc_peer_members_hash(&conf->cluster);
 
     /* the state machine starts from the snapshot the log stands on */
     if (snap.index) {
@@ -307,35 +428,62 @@ nc_consensus_init(nc_cycle_t *cycle)
 
         nc_cs.snap_index = snap.index;
         nc_cs.snap_term = snap.term;
-        cf.conf = snap.conf;
 
-    } else {
-        /* standalone: a cluster of one */
-        cf.conf.n_voters = 1;
-        cf.conf.voters[0] = nc_cs.id;
+        nc_consensus_serve_snapshot(path, &snap);
     }
 
-    cf.id = nc_cs.id;
-    cf.election_tick = NC_CONSENSUS_ELECTION;
-    cf.heartbeat_tick = 1;
-    cf.pre_vote = 1;
-    cf.check_quorum = 1;
-    cf.seed = (uint64_t) getpid() ^ (uint64_t) nc_current_msec ^ cf.id;
-    nc_raft_log_storage(nc_cs.wal, &cf.storage);
-    nc_raft_log_hard_state(nc_cs.wal, &cf.hs);
-    cf.applied = snap.index;
-    cf.snapshot_entries = NC_CONSENSUS_SNAP_ENTRIES;
+    nc_raft_log_hard_state(nc_cs.wal, &hs);
 
-    if (nc_raft_create(&cf, &nc_cs.raft) != NC_RAFT_OK) {
-        nc_log_error(NC_LOG_EMERG, nc_cs.log, 0, "nc_raft_create() failed");
+    if (last == 0 && snap.index == 0 && hs.term == 0) {
+        if (nc_cs.cluster) {
+            nc_cs.bootstrapping = 1;
+
+        } else {
+            nc_consensus_bootstrap_alone();
+        }
+    }
+
+    cf = &nc_cs.rcf;
+    nc_memzero(cf, sizeof(nc_raft_config_t));
+
+    cf->id = nc_cs.id;
+    cf->heartbeat_tick = 1;
+    cf->election_tick = (unsigned) (conf->cluster.election_timeout
+                                    / conf->cluster.heartbeat_interval);
+    cf->pre_vote = 1;
+    cf->check_quorum = 1;
+    cf->seed = (uint64_t) getpid() ^ (uint64_t) nc_current_msec ^ cf->id;
+    nc_raft_log_storage(nc_cs.wal, &cf->storage);
+    cf->applied = snap.index;
+    cf->snapshot_entries = conf->cluster.snapshot_entries;
+
+    /* the configuration as of the snapshot; later ones replay from the log */
+    cf->conf = snap.conf;
+
+    if (nc_consensus_create_raft() != NC_OK) {
         exit(2);
     }
 
     nc_cs.pending = malloc(NC_CONSENSUS_MAX_PENDING
                            * sizeof(nc_consensus_pending_t));
-    if (nc_cs.pending == NULL) {
+    nc_cs.ops = calloc(NC_CONSENSUS_MAX_OPS, sizeof(nc_consensus_op_t));
+    nc_cs.free_ops = malloc(NC_CONSENSUS_MAX_OPS * sizeof(uint32_t));
+    nc_cs.rx_ents = malloc(NC_RAFT_MAX_MSG_ENTRIES * sizeof(nc_raft_entry_t));
+
+    if (nc_cs.pending == NULL || nc_cs.ops == NULL || nc_cs.free_ops == NULL
+        || nc_cs.rx_ents == NULL)
+    {
         exit(2);
     }
+
+    for (i = 0; i < NC_CONSENSUS_MAX_OPS; i++) {
+        nc_cs.free_ops[i] = (uint32_t) (NC_CONSENSUS_MAX_OPS - 1 - i);
+    }
+
+    nc_cs.n_free = NC_CONSENSUS_MAX_OPS;
+    nc_queue_init(&nc_cs.held);
+    nc_queue_init(&nc_cs.sent);
+    nc_queue_init(&nc_cs.applying);
 
     /* workers connect here */
     c = nc_get_connection(nc_consensus_listen_fd, nc_cs.log);
@@ -350,14 +498,25 @@ nc_consensus_init(nc_cycle_t *cycle)
         exit(2);
     }
 
+    handlers.peer_frame = nc_consensus_peer_frame;
+    handlers.link_frame = nc_consensus_link_frame;
+    handlers.peer_down = nc_consensus_peer_down;
+    handlers.hello = nc_consensus_hello;
+
+    if (nc_peer_init(cycle, &handlers) != NC_OK) {
+        exit(2);
+    }
+
     nc_cs.tick.handler = nc_consensus_tick;
     nc_cs.tick.timer_index = NC_INVALID_INDEX;
-    nc_add_timer(&nc_cs.tick, NC_CONSENSUS_TICK);
+    nc_add_timer(&nc_cs.tick, conf->cluster.heartbeat_interval);
 
     nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
                  "consensus: node %016" PRIx64 ", log %" PRIu64 "..%" PRIu64
-                 ", term %" PRIu64 ", commit %" PRIu64, nc_cs.id,
-                 first, last, cf.hs.term, cf.hs.commit);
+                 ", term %" PRIu64 ", commit %" PRIu64 "%s", nc_cs.id,
+                 first, last, hs.term, hs.commit,
+                 nc_cs.bootstrapping ? ", waiting for every member to "
+                                       "bootstrap the cluster" : "");
 
     /* a cluster of one elects itself at once, or once it has applied */
     nc_consensus_lead_alone();
@@ -444,6 +603,14 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
         nc_consensus_on_propose(ch, body, len);
         break;
 
+    case NC_CONSENSUS_READ:
+        nc_consensus_on_read(ch, body, len);
+        break;
+
+    case NC_CONSENSUS_STATUS:
+        nc_consensus_on_status(ch, body, len);
+        break;
+
     default:
         nc_log_error(NC_LOG_ALERT, nc_cs.log, 0,
                      "unknown frame type %u from a worker", (unsigned) type);
@@ -460,12 +627,10 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
 static void
 nc_consensus_on_propose(nc_channel_t *ch, u_char *body, size_t len)
 {
-    size_t                   slot;
-    uint32_t                 worker;
-    uint64_t                 req_id, last;
-    nc_raft_entry_t          e;
-    nc_consensus_worker_t   *w;
-    nc_consensus_pending_t  *p;
+    uint32_t                worker;
+    uint64_t                req_id;
+    nc_consensus_op_t      *op;
+    nc_consensus_worker_t  *w;
 
     w = ch->data;
     worker = (uint32_t) (w - nc_cs.workers);
@@ -477,33 +642,95 @@ nc_consensus_on_propose(nc_channel_t *ch, u_char *body, size_t len)
 
     req_id = nc_le64_get(body);
 
-    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER
-        || nc_cs.pending_n == NC_CONSENSUS_MAX_PENDING)
+    if (nc_consensus_propose_local(worker, w->generation, req_id,
+                                   nc_le64_get(body + 8),
+                                   nc_le64_get(body + 16),
+                                   body + NC_CONSENSUS_PROPOSE_SIZE,
+                                   len - NC_CONSENSUS_PROPOSE_SIZE)
+        != NC_AGAIN)
     {
-        /* forwarding to a leader comes with the peers */
+        return;
+    }
+
+    /* not the leader, or it is handing over: forward it, or hold it */
+
+    len -= NC_CONSENSUS_PROPOSE_SIZE;
+
+    op = NULL;
+
+    if (nc_cs.held_bytes + len <= NC_CONSENSUS_MAX_HELD) {
+        op = nc_consensus_op_alloc(worker, w->generation, req_id);
+    }
+
+    if (op == NULL) {
         nc_consensus_reply(worker, w->generation, req_id, NC_BUSY, 0, 0);
         return;
     }
 
-    if (nc_store_admit(nc_store, body + NC_CONSENSUS_PROPOSE_SIZE,
-                       len - NC_CONSENSUS_PROPOSE_SIZE)
-        != NC_OK)
-    {
-        nc_consensus_reply(worker, w->generation, req_id, NC_STORE_FULL, 0,
-                           0);
+    op->cmd = malloc(len);
+    if (op->cmd == NULL) {
+        nc_consensus_op_answer(op, NC_BUSY, 0, 0);
         return;
+    }
+
+    nc_memcpy(op->cmd, body + NC_CONSENSUS_PROPOSE_SIZE, len);
+    op->len = len;
+    op->client_id = nc_le64_get(body + 8);
+    op->seq = nc_le64_get(body + 16);
+    nc_cs.held_bytes += len;
+
+    nc_consensus_op_go(op);
+}
+
+
+/*
+ * Propose as the leader.  NC_AGAIN: this node cannot propose now (not the
+ * leader, or handing leadership over) and nothing was proposed, so the
+ * caller may safely try elsewhere.  Otherwise the origin is answered,
+ * now (refused) or once the entry applies.
+ */
+static nc_int_t
+nc_consensus_propose_local(uint32_t origin, uint64_t generation,
+    uint64_t req_id, uint64_t client_id, uint64_t seq, const u_char *cmd,
+    size_t len)
+{
+    int                      rc;
+    size_t                   slot;
+    uint64_t                 last;
+    nc_raft_entry_t          e;
+    nc_consensus_pending_t  *p;
+
+    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER || nc_cs.transferring) {
+        return NC_AGAIN;
+    }
+
+    if (nc_cs.pending_n == NC_CONSENSUS_MAX_PENDING) {
+        nc_consensus_reply(origin, generation, req_id, NC_BUSY, 0, 0);
+        return NC_BUSY;
+    }
+
+    /* the leader alone admits: members' regions may differ in size */
+    if (nc_store_admit(nc_store, cmd, len) != NC_OK) {
+        nc_consensus_reply(origin, generation, req_id, NC_STORE_FULL, 0, 0);
+        return NC_STORE_FULL;
     }
 
     nc_memzero(&e, sizeof(nc_raft_entry_t));
     e.type = NC_RAFT_ENTRY_NORMAL;
-    e.client_id = nc_le64_get(body + 8);
-    e.seq = nc_le64_get(body + 16);
-    e.data = body + NC_CONSENSUS_PROPOSE_SIZE;
-    e.len = (uint32_t) (len - NC_CONSENSUS_PROPOSE_SIZE);
+    e.client_id = client_id;
+    e.seq = seq;
+    e.data = cmd;
+    e.len = (uint32_t) len;
 
-    if (nc_raft_propose(nc_cs.raft, &e, 1, &last) != NC_RAFT_OK) {
-        nc_consensus_reply(worker, w->generation, req_id, NC_BUSY, 0, 0);
-        return;
+    rc = nc_raft_propose(nc_cs.raft, &e, 1, &last);
+
+    if (rc == NC_RAFT_DECLINED || rc == NC_RAFT_BUSY) {
+        return NC_AGAIN;
+    }
+
+    if (rc != NC_RAFT_OK) {
+        nc_consensus_reply(origin, generation, req_id, NC_ERROR, 0, 0);
+        return NC_ERROR;
     }
 
     slot = (nc_cs.pending_head + nc_cs.pending_n) % NC_CONSENSUS_MAX_PENDING;
@@ -511,9 +738,66 @@ nc_consensus_on_propose(nc_channel_t *ch, u_char *body, size_t len)
     p->index = last;
     p->term = nc_raft_term(nc_cs.raft);
     p->req_id = req_id;
-    p->worker = worker;
-    p->generation = w->generation;
+    p->worker = origin;
+    p->generation = generation;
     nc_cs.pending_n++;
+
+    return NC_OK;
+}
+
+
+static void
+nc_consensus_on_read(nc_channel_t *ch, u_char *body, size_t len)
+{
+    nc_consensus_op_t      *op;
+    nc_consensus_worker_t  *w;
+
+    w = ch->data;
+
+    if (len < 8) {
+        nc_log_error(NC_LOG_ALERT, nc_cs.log, 0, "short read frame");
+        return;
+    }
+
+    op = nc_consensus_op_alloc((uint32_t) (w - nc_cs.workers), w->generation,
+                               nc_le64_get(body));
+    if (op == NULL) {
+        nc_consensus_reply((uint32_t) (w - nc_cs.workers), w->generation,
+                           nc_le64_get(body), NC_BUSY, 0, 0);
+        return;
+    }
+
+    op->read = 1;
+
+    nc_consensus_op_go(op);
+}
+
+
+static void
+nc_consensus_on_status(nc_channel_t *ch, u_char *body, size_t len)
+{
+    size_t   n;
+    u_char  *buf;
+
+    if (len < 9) {
+        nc_log_error(NC_LOG_ALERT, nc_cs.log, 0, "short status frame");
+        return;
+    }
+
+    buf = malloc(NC_CONSENSUS_MAX_TEXT);
+    if (buf == NULL) {
+        return;
+    }
+
+    nc_memcpy(buf, body, 8);
+    nc_le64_put(buf + 8, NC_OK);
+
+    n = nc_consensus_status_text(body[8], buf + 16,
+                                 NC_CONSENSUS_MAX_TEXT - 16);
+
+    (void) nc_channel_send(ch, NC_CONSENSUS_TEXT, buf, 16 + n, NULL, 0);
+
+    free(buf);
 }
 
 
@@ -524,16 +808,23 @@ nc_consensus_reply(uint32_t worker, uint64_t generation, uint64_t req_id,
     u_char                  buf[NC_CONSENSUS_RESULT_SIZE];
     nc_consensus_worker_t  *w;
 
+    nc_le64_put(buf, req_id);
+    nc_le64_put(buf + 8, (uint64_t) status);
+    nc_le64_put(buf + 16, index);
+    nc_le64_put(buf + 24, revision);
+
+    if (worker >= NC_CONSENSUS_LINK) {
+        /* a member forwarded it: the answer goes back on its connection */
+        (void) nc_peer_link_send(worker - NC_CONSENSUS_LINK, generation,
+                                 NC_PEER_RESULT, buf, sizeof(buf));
+        return;
+    }
+
     w = &nc_cs.workers[worker];
 
     if (w->channel == NULL || w->generation != generation) {
         return;
     }
-
-    nc_le64_put(buf, req_id);
-    nc_le64_put(buf + 8, (uint64_t) status);
-    nc_le64_put(buf + 16, index);
-    nc_le64_put(buf + 24, revision);
 
     if (nc_channel_send(w->channel, NC_CONSENSUS_RESULT, buf, sizeof(buf),
                         NULL, 0)
@@ -551,8 +842,10 @@ nc_consensus_tick(nc_event_t *ev)
 {
     nc_raft_tick(nc_cs.raft);
     nc_consensus_lead_alone();
+    nc_consensus_ops_expire();
+    nc_consensus_ops_flush();
 
-    nc_add_timer(ev, NC_CONSENSUS_TICK);
+    nc_add_timer(ev, nc_cs.ccf->heartbeat_interval);
 }
 
 
@@ -580,9 +873,12 @@ nc_consensus_lead_alone(void)
 static void
 nc_consensus_run(void)
 {
-    uint64_t         applied;
-    nc_flag_t        snapshot;
-    nc_raft_ready_t  rd;
+    size_t                i;
+    uint64_t              applied, t0;
+    nc_flag_t             snapshot;
+    nc_raft_ready_t       rd;
+    nc_consensus_op_t    *op;
+    struct timespec       ts;
 
     applied = 0;
     snapshot = 0;
@@ -593,14 +889,17 @@ again:
 
         nc_raft_ready(nc_cs.raft, &rd);
 
-        /* peers: messages that may go before the persist (none alone) */
+        /* a leader's appends go out while it persists its own copy */
+        nc_consensus_send(rd.msgs, rd.n_msgs);
 
         if (rd.snapshot) {
-            nc_log_error(NC_LOG_ALERT, nc_cs.log, 0,
-                         "snapshot install needs the peer transport");
+            nc_consensus_install(rd.snapshot);
         }
 
         if (rd.n_entries || rd.hs_changed) {
+            (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+            t0 = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+
             /* aborts on an fsync error: never go on with unknown state */
             if (nc_raft_log_append(nc_cs.wal, rd.hs_changed ? &rd.hs : NULL,
                                    rd.entries, rd.n_entries)
@@ -610,17 +909,39 @@ again:
                              "the Raft log refused a write; restarting");
                 exit(1);
             }
+
+            (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+            nc_cs.fsync_us[nc_cs.fsyncs++ % NC_CONSENSUS_FSYNC_SAMPLES] =
+                (uint32_t) ((uint64_t) ts.tv_sec * 1000000
+                            + ts.tv_nsec / 1000 - t0);
         }
+
+        /* votes and acknowledgements only once what they promise is durable */
+        nc_consensus_send(rd.msgs_after, rd.n_msgs_after);
 
         if (rd.n_committed) {
             nc_consensus_apply(rd.committed, rd.n_committed);
             applied = rd.committed[rd.n_committed - 1].index;
         }
 
+        for (i = 0; i < rd.n_reads; i++) {
+            op = nc_consensus_op_find(rd.reads[i].ctx);
+
+            if (op && op->read) {
+                nc_consensus_op_result(op, NC_OK, rd.reads[i].index, 0);
+            }
+        }
+
         snapshot |= rd.want_snapshot;
 
         nc_raft_advance(nc_cs.raft);
         nc_raft_log_release(nc_cs.wal);
+
+        for (i = 0; i < nc_cs.n_unreachable; i++) {
+            nc_raft_report_unreachable(nc_cs.raft, nc_cs.unreachable[i]);
+        }
+
+        nc_cs.n_unreachable = 0;
     }
 
     if (applied) {
@@ -629,6 +950,7 @@ again:
 
         /* caught up: a sole voter campaigns, and its no-op goes out now */
         nc_consensus_lead_alone();
+        nc_consensus_ops_flush();
         goto again;
     }
 
@@ -638,11 +960,68 @@ again:
 }
 
 
+static void
+nc_consensus_send(nc_raft_msg_t *msgs, size_t n)
+{
+    size_t      i, k, size;
+    u_char     *buf;
+    nc_peer_t  *p;
+
+    for (i = 0; i < n; i++) {
+        p = nc_peer_find(msgs[i].to);
+
+        if (p != NULL) {
+            size = nc_raft_msg_size(&msgs[i]);
+
+            if (size > nc_cs.msgbuf_size) {
+                buf = realloc(nc_cs.msgbuf, size);
+                if (buf == NULL) {
+                    p = NULL;
+                    goto unreachable;
+                }
+
+                nc_cs.msgbuf = buf;
+                nc_cs.msgbuf_size = size;
+            }
+
+            size = nc_raft_msg_encode(&msgs[i], nc_cs.msgbuf, size);
+
+            if (size
+                && nc_peer_send(p, NC_PEER_RAFT, nc_cs.msgbuf, size, NULL, 0)
+                   == NC_OK)
+            {
+                continue;
+            }
+        }
+
+    unreachable:
+
+        /* reported after advance; probing replaces a pipeline of losses */
+        for (k = 0; k < nc_cs.n_unreachable; k++) {
+            if (nc_cs.unreachable[k] == msgs[i].to) {
+                break;
+            }
+        }
+
+        if (k == nc_cs.n_unreachable && k < NC_PEER_MAX_PEERS) {
+            nc_cs.unreachable[nc_cs.n_unreachable++] = msgs[i].to;
+        }
+    }
+
+    /* the big buffer a snapshot chunk needed is not kept */
+    if (nc_cs.msgbuf_size > 4 * 1024 * 1024) {
+        free(nc_cs.msgbuf);
+        nc_cs.msgbuf = NULL;
+        nc_cs.msgbuf_size = 0;
+    }
+}
+
+
 /*
  * Snapshot the published version and compact the log behind it.  Written
  * inline for now: about half a second per million small items, during
- * which this node does not apply (a cluster hands this to a thread that
- * holds the version with nc_store_pin()).
+ * which this node neither applies nor answers its peers (a thread holding
+ * the version with nc_store_pin() would take this off the loop).
  */
 static void
 nc_consensus_snapshot(void)
@@ -689,6 +1068,8 @@ nc_consensus_snapshot(void)
     }
 
     nc_raft_compacted(nc_cs.raft, snap.index);
+
+    nc_consensus_serve_snapshot(path, &snap);
 
     /* keep the previous snapshot as a fallback, drop the one before it */
     if (nc_cs.prev_index) {
@@ -796,6 +1177,9 @@ nc_consensus_publish(uint64_t applied)
     u_char     buf[8];
     nc_uint_t  i;
 
+    /* this node has the entries: forwarded writes and reads may answer */
+    nc_consensus_ops_applied(applied);
+
     nc_le64_put(buf, applied);
 
     for (i = 0; i < NC_CONSENSUS_MAX_WORKERS; i++) {
@@ -808,11 +1192,969 @@ nc_consensus_publish(uint64_t applied)
 }
 
 
+/* the image the core streams to members that are behind the log */
+static void
+nc_consensus_serve_snapshot(const char *path, const nc_raft_log_snap_t *snap)
+{
+    void                *p;
+    nc_fd_t              fd;
+    struct stat          st;
+    nc_raft_snapshot_t   image;
+
+    nc_raft_log_set_snapshot(nc_cs.wal, NULL);
+
+    if (nc_cs.image) {
+        (void) munmap(nc_cs.image, nc_cs.image_len);
+        nc_cs.image = NULL;
+    }
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == NC_INVALID_FILE || fstat(fd, &st) == -1) {
+        nc_log_error(NC_LOG_CRIT, nc_cs.log, errno,
+                     "snapshot \"%s\" cannot be served", path);
+        if (fd != NC_INVALID_FILE) {
+            (void) close(fd);
+        }
+        return;
+    }
+
+    p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    (void) close(fd);
+
+    if (p == MAP_FAILED) {
+        nc_log_error(NC_LOG_CRIT, nc_cs.log, errno, "mmap(\"%s\") failed",
+                     path);
+        return;
+    }
+
+    nc_cs.image = p;
+    nc_cs.image_len = (size_t) st.st_size;
+
+    nc_memzero(&image, sizeof(nc_raft_snapshot_t));
+    image.index = snap->index;
+    image.term = snap->term;
+    image.conf = snap->conf;
+    image.data = nc_cs.image;
+    image.len = nc_cs.image_len;
+
+    nc_raft_log_set_snapshot(nc_cs.wal, &image);
+}
+
+
+/*
+ * A member far behind receives the leader's snapshot: it replaces the log
+ * and the store.  The image is made durable first (temporary file, fsync,
+ * rename, fsync of the directory), then loaded, then the log is reset to
+ * stand on it: a crash at any point leaves either the old state or the new.
+ */
+static void
+nc_consensus_install(const nc_raft_snapshot_t *snap)
+{
+    char                 path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+    ssize_t              n;
+    size_t               off;
+    nc_fd_t              fd;
+    nc_raft_log_snap_t   marker;
+
+    (void) snprintf(path, sizeof(path), "%s/snap", nc_cs.dir);
+
+    if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, errno,
+                     "mkdir(\"%s\") failed", path);
+        exit(1);
+    }
+
+    nc_consensus_snap_path(path, sizeof(path), snap->term, snap->index);
+    (void) snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd == NC_INVALID_FILE) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, errno, "open(\"%s\") failed",
+                     tmp);
+        exit(1);
+    }
+
+    for (off = 0; off < snap->len; off += (size_t) n) {
+        n = write(fd, snap->data + off, snap->len - off);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            nc_log_error(NC_LOG_EMERG, nc_cs.log, errno,
+                         "write(\"%s\") failed", tmp);
+            exit(1);
+        }
+    }
+
+    /* an fsync error leaves unknown state: never go on with it */
+    if (fsync(fd) == -1) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, errno, "fsync(\"%s\") failed",
+                     tmp);
+        abort();
+    }
+
+    (void) close(fd);
+
+    if (rename(tmp, path) == -1) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, errno,
+                     "rename(\"%s\") failed", tmp);
+        exit(1);
+    }
+
+    (void) snprintf(tmp, sizeof(tmp), "%s/snap", nc_cs.dir);
+
+    fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == NC_INVALID_FILE || fsync(fd) == -1) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, errno, "fsync(\"%s\") failed",
+                     tmp);
+        abort();
+    }
+
+    (void) close(fd);
+
+    if (nc_store_snapshot_replace(nc_store, path, NULL) != NC_OK) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, 0,
+                     "the snapshot at %" PRIu64 " from the leader cannot be "
+                     "loaded; restarting", snap->index);
+        exit(1);
+    }
+
+    nc_memzero(&marker, sizeof(nc_raft_log_snap_t));
+    marker.index = snap->index;
+    marker.term = snap->term;
+    marker.conf = snap->conf;
+
+    if (nc_raft_log_reset(nc_cs.wal, &marker) != NC_OK) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, 0,
+                     "the Raft log refused a snapshot; restarting");
+        exit(1);
+    }
+
+    if (nc_cs.prev_index) {
+        nc_consensus_snap_path(tmp, sizeof(tmp), nc_cs.prev_term,
+                               nc_cs.prev_index);
+        (void) unlink(tmp);
+    }
+
+    nc_cs.prev_index = nc_cs.snap_index;
+    nc_cs.prev_term = nc_cs.snap_term;
+    nc_cs.snap_index = snap->index;
+    nc_cs.snap_term = snap->term;
+
+    nc_consensus_serve_snapshot(path, &marker);
+    nc_consensus_publish(snap->index);
+
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                 "installed the leader's snapshot at %" PRIu64 " (term %"
+                 PRIu64 ", %zu bytes)", snap->index, snap->term, snap->len);
+}
+
+
+static nc_int_t
+nc_consensus_create_raft(void)
+{
+    nc_raft_log_hard_state(nc_cs.wal, &nc_cs.rcf.hs);
+
+    if (nc_raft_create(&nc_cs.rcf, &nc_cs.raft) != NC_RAFT_OK) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, 0, "nc_raft_create() failed");
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
+/* the first entry of a log: the configuration it starts with */
+static void
+nc_consensus_bootstrap(const nc_raft_conf_t *conf)
+{
+    size_t                 n;
+    nc_raft_entry_t        e;
+    nc_raft_hard_state_t   hs;
+    u_char                 buf[512];
+
+    n = nc_raft_conf_change_encode(buf, sizeof(buf), NC_RAFT_CONF_PROMOTE,
+                                   conf->voters[0], conf);
+
+    nc_memzero(&e, sizeof(nc_raft_entry_t));
+    e.index = 1;
+    e.term = 1;
+    e.type = NC_RAFT_ENTRY_CONF;
+    e.len = (uint32_t) n;
+    e.data = buf;
+
+    /* every member writes the same entry: it is committed by construction */
+    hs.term = 1;
+    hs.vote = 0;
+    hs.commit = 1;
+
+    if (n == 0 || nc_raft_log_append(nc_cs.wal, &hs, &e, 1) != NC_OK) {
+        nc_log_error(NC_LOG_EMERG, nc_cs.log, 0,
+                     "the Raft log refused the bootstrap entry");
+        exit(2);
+    }
+}
+
+
+static void
+nc_consensus_bootstrap_alone(void)
+{
+    nc_raft_conf_t  conf;
+
+    nc_memzero(&conf, sizeof(nc_raft_conf_t));
+    conf.n_voters = 1;
+    conf.voters[0] = nc_cs.id;
+
+    nc_consensus_bootstrap(&conf);
+}
+
+
+static void
+nc_consensus_try_bootstrap(void)
+{
+    uint64_t               t;
+    nc_uint_t              i, k, n;
+    nc_peer_t             *p;
+    nc_conf_addr_t        *a;
+    nc_raft_conf_t         conf;
+    nc_raft_hard_state_t   hs;
+
+    if (!nc_cs.bootstrapping) {
+        return;
+    }
+
+    nc_raft_log_hard_state(nc_cs.wal, &hs);
+
+    if (nc_raft_last_index(nc_cs.raft) != 0 || hs.term != 0) {
+        /* a leader or a candidate reached us first: it is a cluster */
+        nc_cs.bootstrapping = 0;
+        return;
+    }
+
+    nc_memzero(&conf, sizeof(nc_raft_conf_t));
+    conf.voters[conf.n_voters++] = nc_cs.id;
+
+    a = nc_cs.ccf->members.elts;
+    n = nc_cs.ccf->members.nelts;
+
+    for (i = 0; i < n; i++) {
+        if (a[i].text.len == nc_cs.ccf->self.text.len
+            && nc_memcmp(a[i].text.data, nc_cs.ccf->self.text.data,
+                         a[i].text.len) == 0)
+        {
+            continue;
+        }
+
+        p = nc_peer_find_addr(a[i].text.data, a[i].text.len);
+
+        if (p == NULL || !p->seen) {
+            return;
+        }
+
+        if (!(p->hello.flags & NC_PEER_HELLO_FRESH)) {
+            nc_cs.bootstrapping = 0;
+            nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                         "member %.*s has a log: this node joins its "
+                         "cluster and waits for the leader to bring it up "
+                         "to date (a node new to the cluster must be added "
+                         "as a member first)",
+                         (int) p->addr_len, p->addr);
+            return;
+        }
+
+        if (p->hello.members_hash != nc_cs.members_hash) {
+            nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
+                         "member %.*s has another cluster.members list: "
+                         "every member must start with the same list",
+                         (int) p->addr_len, p->addr);
+            return;
+        }
+
+        conf.voters[conf.n_voters++] = p->hello.id;
+    }
+
+    /* the same order everywhere: the same entry on every member */
+    for (i = 1; i < conf.n_voters; i++) {
+        for (k = i; k > 0 && conf.voters[k - 1] > conf.voters[k]; k--) {
+            t = conf.voters[k];
+            conf.voters[k] = conf.voters[k - 1];
+            conf.voters[k - 1] = t;
+        }
+    }
+
+    nc_consensus_bootstrap(&conf);
+
+    nc_raft_destroy(nc_cs.raft);
+    nc_cs.raft = NULL;
+
+    if (nc_consensus_create_raft() != NC_OK) {
+        exit(2);
+    }
+
+    nc_cs.bootstrapping = 0;
+
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                 "bootstrapped a cluster of %u members", conf.n_voters);
+}
+
+
+static void
+nc_consensus_hello(nc_peer_hello_t *h)
+{
+    nc_raft_hard_state_t  hs;
+
+    nc_raft_log_hard_state(nc_cs.wal, &hs);
+
+    h->id = nc_cs.id;
+    h->members_hash = nc_cs.members_hash;
+    h->last_index = nc_raft_last_index(nc_cs.raft);
+    h->term = hs.term;
+
+    if (h->last_index == 0 && hs.term == 0 && nc_cs.snap_index == 0) {
+        h->flags |= NC_PEER_HELLO_FRESH;
+    }
+}
+
+
+/* frames on the connections we dialed: answers */
+static void
+nc_consensus_peer_frame(nc_peer_t *p, nc_uint_t type, u_char *body,
+    size_t len)
+{
+    nc_consensus_op_t  *op;
+
+    switch (type) {
+
+    case NC_PEER_HELLO:
+        nc_consensus_try_bootstrap();
+        nc_consensus_ops_flush();
+        break;
+
+    case NC_PEER_RESULT:
+        if (len < NC_CONSENSUS_RESULT_SIZE) {
+            break;
+        }
+
+        op = nc_consensus_op_find(nc_le64_get(body));
+
+        if (op && op->peer == p) {
+            nc_consensus_op_result(op, (nc_int_t) nc_le64_get(body + 8),
+                                   nc_le64_get(body + 16),
+                                   nc_le64_get(body + 24));
+        }
+
+        break;
+
+    default:
+        nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
+                     "peer %.*s: unexpected frame type %u",
+                     (int) p->addr_len, p->addr, (unsigned) type);
+        break;
+    }
+}
+
+
+/* frames on the connections members made to us */
+static void
+nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type, u_char *body,
+    size_t len)
+{
+    nc_uint_t       slot;
+    nc_raft_msg_t   m;
+
+    slot = nc_peer_link_slot(l);
+
+    switch (type) {
+
+    case NC_PEER_RAFT:
+        if (nc_raft_msg_decode(body, len, &m, nc_cs.rx_ents,
+                               NC_RAFT_MAX_MSG_ENTRIES)
+            != NC_RAFT_OK)
+        {
+            nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
+                         "peer %.*s: undecodable Raft message dropped",
+                         (int) l->addr_len, l->addr);
+            break;
+        }
+
+        /* a member speaks for itself only */
+        if (m.from != l->id || m.to != nc_cs.id) {
+            nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
+                         "peer %.*s: Raft message from %016" PRIx64 " to %016"
+                         PRIx64 " dropped", (int) l->addr_len, l->addr,
+                         m.from, m.to);
+            break;
+        }
+
+        (void) nc_raft_step(nc_cs.raft, &m);
+        break;
+
+    case NC_PEER_FORWARD:
+        if (len < NC_CONSENSUS_PROPOSE_SIZE) {
+            break;
+        }
+
+        if (nc_consensus_propose_local(NC_CONSENSUS_LINK + (uint32_t) slot,
+                                       l->generation, nc_le64_get(body),
+                                       nc_le64_get(body + 8),
+                                       nc_le64_get(body + 16),
+                                       body + NC_CONSENSUS_PROPOSE_SIZE,
+                                       len - NC_CONSENSUS_PROPOSE_SIZE)
+            == NC_AGAIN)
+        {
+            /* not proposed: the sender may try the next leader */
+            nc_consensus_reply(NC_CONSENSUS_LINK + (uint32_t) slot,
+                               l->generation, nc_le64_get(body), NC_AGAIN,
+                               0, 0);
+        }
+
+        break;
+
+    default:
+        nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
+                     "peer %.*s: unexpected frame type %u",
+                     (int) l->addr_len, l->addr, (unsigned) type);
+        break;
+    }
+}
+
+
+/* what we asked of it will not be answered: the outcome is unknown */
+static void
+nc_consensus_peer_down(nc_peer_t *p)
+{
+    nc_queue_t         *q, *next;
+    nc_consensus_op_t  *op;
+
+    for (q = nc_queue_head(&nc_cs.sent);
+         q != nc_queue_sentinel(&nc_cs.sent);
+         q = next)
+    {
+        next = nc_queue_next(q);
+        op = nc_queue_data(q, nc_consensus_op_t, queue);
+
+        if (op->peer == p) {
+            nc_consensus_op_answer(op, NC_BUSY, 0, 0);
+        }
+    }
+}
+
+
+/* --- ops ---------------------------------------------------------------- */
+
+
+static nc_consensus_op_t *
+nc_consensus_op_alloc(uint32_t origin, uint64_t generation, uint64_t req_id)
+{
+    uint32_t            slot;
+    nc_consensus_op_t  *op;
+
+    if (nc_cs.n_free == 0) {
+        return NULL;
+    }
+
+    slot = nc_cs.free_ops[--nc_cs.n_free];
+    op = &nc_cs.ops[slot];
+
+    nc_memzero(op, sizeof(nc_consensus_op_t));
+    op->id = (++nc_cs.op_seq << 16) | slot;
+    op->origin = origin;
+    op->generation = generation;
+    op->req_id = req_id;
+    op->deadline = nc_current_msec + NC_CONSENSUS_OP_TIMEOUT;
+
+    return op;
+}
+
+
+/* an op is on one queue at a time, or on none while it moves */
+static void
+nc_consensus_op_unlink(nc_consensus_op_t *op)
+{
+    if (op->queue.next) {
+        nc_queue_remove(&op->queue);
+    }
+}
+
+
+static nc_consensus_op_t *
+nc_consensus_op_find(uint64_t id)
+{
+    nc_consensus_op_t  *op;
+
+    op = &nc_cs.ops[id & (NC_CONSENSUS_MAX_OPS - 1)];
+
+    return (op->id == id && id != 0) ? op : NULL;
+}
+
+
+static void
+nc_consensus_op_answer(nc_consensus_op_t *op, nc_int_t status,
+    uint64_t index, uint64_t revision)
+{
+    nc_consensus_reply(op->origin, op->generation, op->req_id, status, index,
+                       revision);
+    nc_consensus_op_free(op);
+}
+
+
+static void
+nc_consensus_op_free(nc_consensus_op_t *op)
+{
+    nc_consensus_op_unlink(op);
+
+    if (op->cmd) {
+        nc_cs.held_bytes -= op->len;
+        free(op->cmd);
+    }
+
+    op->id = 0;
+    nc_cs.free_ops[nc_cs.n_free++] = (uint32_t) (op - nc_cs.ops);
+}
+
+
+/* the leader answered (or the read index is known): wait for our apply */
+static void
+nc_consensus_op_result(nc_consensus_op_t *op, nc_int_t status,
+    uint64_t index, uint64_t revision)
+{
+    if (status == NC_AGAIN) {
+        /* the member was not the leader: nothing was proposed, try again */
+        op->peer = NULL;
+        nc_consensus_op_unlink(op);
+        nc_queue_insert_tail(&nc_cs.held, &op->queue);
+        return;
+    }
+
+    if (index == 0 || (status != NC_OK && status != NC_DECLINED)) {
+        nc_consensus_op_answer(op, status, index, revision);
+        return;
+    }
+
+    op->status = status;
+    op->index = index;
+    op->revision = revision;
+
+    if (nc_raft_applied(nc_cs.raft) >= index) {
+        nc_consensus_op_answer(op, status, index, revision);
+        return;
+    }
+
+    nc_consensus_op_unlink(op);
+    nc_queue_insert_tail(&nc_cs.applying, &op->queue);
+}
+
+
+/* send an op where it can be served now, or hold it until it can */
+static void
+nc_consensus_op_go(nc_consensus_op_t *op)
+{
+    int         rc;
+    u_char      head[NC_CONSENSUS_PROPOSE_SIZE];
+    uint64_t    lead;
+    nc_int_t    st;
+    nc_peer_t  *p;
+
+    nc_consensus_op_unlink(op);
+    op->asked = nc_current_msec;
+
+    if (op->read) {
+        rc = nc_raft_read_index(nc_cs.raft, op->id);
+
+        if (rc == NC_RAFT_OK) {
+            nc_queue_insert_tail(&nc_cs.sent, &op->queue);
+            return;
+        }
+
+        nc_queue_insert_tail(&nc_cs.held, &op->queue);
+        return;
+    }
+
+    lead = nc_raft_leader(nc_cs.raft);
+
+    if (lead == nc_cs.id) {
+        st = nc_consensus_propose_local(op->origin, op->generation,
+                                        op->req_id, op->client_id, op->seq,
+                                        op->cmd, op->len);
+        if (st != NC_AGAIN) {
+            /* answered, or pending in the log: the op is done */
+            nc_consensus_op_free(op);
+            return;
+        }
+
+    } else if (lead != NC_RAFT_NONE) {
+        p = nc_peer_find(lead);
+
+        nc_le64_put(head, op->id);
+        nc_le64_put(head + 8, op->client_id);
+        nc_le64_put(head + 16, op->seq);
+
+        if (p && nc_peer_send(p, NC_PEER_FORWARD, head, sizeof(head),
+                              op->cmd, op->len)
+                 == NC_OK)
+        {
+            op->peer = p;
+            nc_queue_insert_tail(&nc_cs.sent, &op->queue);
+            return;
+        }
+    }
+
+    nc_queue_insert_tail(&nc_cs.held, &op->queue);
+}
+
+
+/* held ops go out once there is a leader to take them */
+static void
+nc_consensus_ops_flush(void)
+{
+    nc_queue_t          held, *q;
+    nc_consensus_op_t  *op;
+
+    if (nc_queue_empty(&nc_cs.held)
+        || nc_raft_leader(nc_cs.raft) == NC_RAFT_NONE)
+    {
+        return;
+    }
+
+    held = nc_cs.held;
+    held.next->prev = &held;
+    held.prev->next = &held;
+    nc_queue_init(&nc_cs.held);
+
+    while (!nc_queue_empty(&held)) {
+        q = nc_queue_head(&held);
+        op = nc_queue_data(q, nc_consensus_op_t, queue);
+        nc_consensus_op_go(op);
+    }
+}
+
+
+static void
+nc_consensus_ops_expire(void)
+{
+    nc_queue_t         *queues[3], *q, *next;
+    nc_uint_t           i;
+    nc_consensus_op_t  *op;
+
+    queues[0] = &nc_cs.held;
+    queues[1] = &nc_cs.sent;
+    queues[2] = &nc_cs.applying;
+
+    for (i = 0; i < 3; i++) {
+        for (q = nc_queue_head(queues[i]);
+             q != nc_queue_sentinel(queues[i]);
+             q = next)
+        {
+            next = nc_queue_next(q);
+            op = nc_queue_data(q, nc_consensus_op_t, queue);
+
+            if ((nc_msec_int_t) (op->deadline - nc_current_msec) <= 0) {
+                nc_consensus_op_answer(op, NC_BUSY, 0, 0);
+                continue;
+            }
+
+            /* a read the leader did not answer (it may have changed) */
+            if (i == 1 && op->read && op->peer == NULL
+                && nc_current_msec - op->asked
+                   > 3 * nc_cs.ccf->heartbeat_interval)
+            {
+                nc_consensus_op_go(op);
+            }
+        }
+    }
+}
+
+
+static void
+nc_consensus_ops_applied(uint64_t applied)
+{
+    nc_queue_t         *q, *next;
+    nc_consensus_op_t  *op;
+
+    for (q = nc_queue_head(&nc_cs.applying);
+         q != nc_queue_sentinel(&nc_cs.applying);
+         q = next)
+    {
+        next = nc_queue_next(q);
+        op = nc_queue_data(q, nc_consensus_op_t, queue);
+
+        if (op->index <= applied) {
+            nc_consensus_op_answer(op, op->status, op->index, op->revision);
+        }
+    }
+}
+
+
+/* --- status ------------------------------------------------------------- */
+
+
+static int
+nc_consensus_cmp_u32(const void *a, const void *b)
+{
+    uint32_t  x, y;
+
+    x = *(const uint32_t *) a;
+    y = *(const uint32_t *) b;
+
+    return (x > y) - (x < y);
+}
+
+
+static const char *
+nc_consensus_role_name(int role, nc_flag_t learner)
+{
+    if (learner) {
+        return "learner";
+    }
+
+    switch (role) {
+    case NC_RAFT_LEADER:
+        return "leader";
+    case NC_RAFT_CANDIDATE:
+    case NC_RAFT_PRE_CANDIDATE:
+        return "candidate";
+    default:
+        return "follower";
+    }
+}
+
+
+/* the peer address of a member, or NULL if it never said */
+static const char *
+nc_consensus_member_addr(uint64_t id, char *buf, size_t size)
+{
+    nc_peer_t  *p;
+
+    if (id == nc_cs.id) {
+        if (!nc_cs.ccf->present) {
+            return NULL;
+        }
+
+        (void) snprintf(buf, size, "%.*s", nc_str_fmt(&nc_cs.ccf->self.text));
+        return buf;
+    }
+
+    p = nc_peer_find(id);
+
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) snprintf(buf, size, "%.*s", (int) p->addr_len, p->addr);
+
+    return buf;
+}
+
+
+#define nc_consensus_put(...)                                                 \
+    do {                                                                      \
+        int  n_ = snprintf((char *) buf + len, size - len, __VA_ARGS__);      \
+        if (n_ < 0 || (size_t) n_ >= size - len) {                            \
+            return len;                                                       \
+        }                                                                     \
+        len += (size_t) n_;                                                   \
+    } while (0)
+
+
+static size_t
+nc_consensus_status_text(nc_uint_t format, u_char *buf, size_t size)
+{
+    int                    role;
+    size_t                 len, i, n, total;
+    uint64_t               id, lead, last, match;
+    nc_flag_t              learner;
+    const char            *addr;
+    const nc_raft_conf_t  *conf;
+    uint32_t               lat[NC_CONSENSUS_FSYNC_SAMPLES];
+    char                   a[NC_CONF_ADDR_STRLEN + 1];
+
+    len = 0;
+    conf = nc_raft_conf(nc_cs.raft);
+    role = nc_raft_role(nc_cs.raft);
+    lead = nc_raft_leader(nc_cs.raft);
+    last = nc_raft_last_index(nc_cs.raft);
+    total = conf->n_voters + conf->n_learners;
+
+    if (format == NC_CONSENSUS_STATUS_NACOS) {
+        /* Nacos' Member: address, state (UP, DOWN, SUSPICIOUS), raft meta */
+        nc_consensus_put("[");
+
+        for (i = 0; i < total; i++) {
+            id = i < conf->n_voters ? conf->voters[i]
+                                    : conf->learners[i - conf->n_voters];
+            addr = nc_consensus_member_addr(id, a, sizeof(a));
+
+            if (addr == NULL) {
+                continue;
+            }
+
+            nc_consensus_put("%s{\"ip\":\"%.*s\",\"port\":%s,"
+                             "\"state\":\"%s\",\"address\":\"%s\","
+                             "\"extendInfo\":{\"raftMetaData\":{\"leader\":"
+                             "%s,\"term\":%" PRIu64 "}},\"failAccessCnt\":0,"
+                             "\"abilities\":{}}",
+                             len > 1 ? "," : "",
+                             (int) (strrchr(addr, ':') - addr), addr,
+                             strrchr(addr, ':') + 1,
+                             (id == nc_cs.id || (nc_peer_find(id)
+                                                 && nc_peer_find(id)->ready))
+                             ? "UP" : "DOWN",
+                             addr, id == lead ? "true" : "false",
+                             nc_raft_term(nc_cs.raft));
+        }
+
+        nc_consensus_put("]");
+        return len;
+    }
+
+    learner = nc_raft_conf_is_learner(conf, nc_cs.id);
+
+    nc_consensus_put("{\"self\":");
+
+    if (nc_consensus_member_addr(nc_cs.id, a, sizeof(a))) {
+        nc_consensus_put("\"%s\"", a);
+    } else {
+        nc_consensus_put("null");
+    }
+
+    nc_consensus_put(",\"id\":\"%016" PRIx64 "\",\"role\":\"%s\","
+                     "\"term\":%" PRIu64 ",\"leader\":",
+                     nc_cs.id, nc_consensus_role_name(role, learner),
+                     nc_raft_term(nc_cs.raft));
+
+    if (lead != NC_RAFT_NONE && nc_consensus_member_addr(lead, a, sizeof(a)))
+    {
+        nc_consensus_put("\"%s\"", a);
+    } else {
+        nc_consensus_put("null");
+    }
+
+    nc_consensus_put(",\"leader_id\":");
+
+    if (lead != NC_RAFT_NONE) {
+        nc_consensus_put("\"%016" PRIx64 "\"", lead);
+    } else {
+        nc_consensus_put("null");
+    }
+
+    nc_consensus_put(",\"commit\":%" PRIu64 ",\"applied\":%" PRIu64
+                     ",\"last_index\":%" PRIu64 ",\"snapshot_index\":%" PRIu64
+                     ",\"bootstrapping\":%s,\"members\":[",
+                     nc_raft_commit(nc_cs.raft), nc_raft_applied(nc_cs.raft),
+                     last, nc_cs.snap_index,
+                     nc_cs.bootstrapping ? "true" : "false");
+
+    for (i = 0; i < total; i++) {
+        id = i < conf->n_voters ? conf->voters[i]
+                                : conf->learners[i - conf->n_voters];
+
+        nc_consensus_put("%s{\"id\":\"%016" PRIx64 "\",\"address\":",
+                         i ? "," : "", id);
+
+        if (nc_consensus_member_addr(id, a, sizeof(a))) {
+            nc_consensus_put("\"%s\"", a);
+        } else {
+            nc_consensus_put("null");
+        }
+
+        nc_consensus_put(",\"role\":\"%s\"",
+                         i >= conf->n_voters ? "learner"
+                         : id == lead ? "leader" : "follower");
+
+        if (role == NC_RAFT_LEADER) {
+            match = id == nc_cs.id ? last : nc_raft_match(nc_cs.raft, id);
+            nc_consensus_put(",\"match\":%" PRIu64 ",\"lag\":%" PRIu64,
+                             match, last > match ? last - match : 0);
+        } else {
+            nc_consensus_put(",\"match\":null,\"lag\":null");
+        }
+
+        nc_consensus_put(",\"connected\":%s}",
+                         id == nc_cs.id
+                         || (nc_peer_find(id) && nc_peer_find(id)->ready)
+                         ? "true" : "false");
+    }
+
+    n = nc_min(nc_cs.fsyncs, NC_CONSENSUS_FSYNC_SAMPLES);
+    nc_memcpy(lat, nc_cs.fsync_us, n * sizeof(uint32_t));
+    qsort(lat, n, sizeof(uint32_t), nc_consensus_cmp_u32);
+
+    nc_consensus_put("],\"fsync\":{\"count\":%" PRIu64 ",\"p50_us\":%u,"
+                     "\"p99_us\":%u,\"max_us\":%u}}",
+                     nc_cs.fsyncs, n ? lat[n / 2] : 0,
+                     n ? lat[n * 99 / 100] : 0, n ? lat[n - 1] : 0);
+
+    return len;
+}
+
+
+/*
+ * SIGQUIT: a leader hands over to the most up-to-date voter first, so a
+ * rolling restart has no election gap; it exits once another member
+ * leads, or after an election timeout in any case.
+ */
+static void
+nc_consensus_leave(void)
+{
+    uint64_t               to, best, m;
+    nc_uint_t              i;
+    const nc_raft_conf_t  *conf;
+
+    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER) {
+        nc_consensus_exit();
+    }
+
+    if (nc_cs.transferring) {
+        if ((nc_msec_int_t) (nc_cs.exit_deadline - nc_current_msec) <= 0) {
+            nc_consensus_exit();
+        }
+
+        return;
+    }
+
+    conf = nc_raft_conf(nc_cs.raft);
+    to = NC_RAFT_NONE;
+    best = 0;
+
+    for (i = 0; i < conf->n_voters; i++) {
+        if (conf->voters[i] == nc_cs.id) {
+            continue;
+        }
+
+        m = nc_raft_match(nc_cs.raft, conf->voters[i]);
+
+        if (to == NC_RAFT_NONE || m > best) {
+            to = conf->voters[i];
+            best = m;
+        }
+    }
+
+    if (to == NC_RAFT_NONE
+        || nc_raft_transfer_leader(nc_cs.raft, to) != NC_RAFT_OK)
+    {
+        nc_consensus_exit();
+    }
+
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                 "handing leadership over to %016" PRIx64 " before exiting",
+                 to);
+
+    nc_cs.transferring = 1;
+    nc_cs.exit_deadline = nc_current_msec + nc_cs.ccf->election_timeout;
+
+    /* the loop wakes at least every tick to check */
+}
+
+
 static void
 nc_consensus_exit(void)
 {
     nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0, "exit");
 
+    nc_peer_close_all();
     nc_raft_log_close(nc_cs.wal);
     nc_store_writer_free(nc_store);
 

@@ -8,11 +8,15 @@
  *
  *   worker -> consensus
  *     PROPOSE   u64 request id, u64 client id, u64 sequence, command
+ *     READ      u64 request id: a linearizable read point (ReadIndex); the
+ *               RESULT comes once this node has applied up to it
+ *     STATUS    u64 request id, u8 format (NC_CONSENSUS_STATUS_*)
  *
  *   consensus -> worker
  *     RESULT    u64 request id, i64 status, u64 index, u64 revision
  *               sent once the entry is applied and published on this node,
  *               so the worker may answer at once (read-your-writes)
+ *     TEXT      u64 request id, i64 status, the STATUS answer (JSON)
  *     APPLIED   u64 applied index: a new version is published; also the
  *               greeting on accept, before which a worker proposes
  *               nothing (the master's listener accepts connections even
@@ -32,6 +36,13 @@
 #define NC_CONSENSUS_PROPOSE        1
 #define NC_CONSENSUS_RESULT         2
 #define NC_CONSENSUS_APPLIED        3
+#define NC_CONSENSUS_READ           4
+#define NC_CONSENSUS_STATUS         5
+#define NC_CONSENSUS_TEXT           6
+
+#define NC_CONSENSUS_STATUS_RAFT    1         /* GET /v1/cluster/raft */
+#define NC_CONSENSUS_STATUS_NACOS   2         /* Nacos cluster/nodes data */
+#define NC_CONSENSUS_MAX_TEXT       (64 * 1024)
 
 #define NC_CONSENSUS_PROPOSE_SIZE   24
 #define NC_CONSENSUS_RESULT_SIZE    32
@@ -70,6 +81,17 @@ nc_int_t nc_consensus_client_init(nc_cycle_t *cycle);
  */
 nc_consensus_req_t *nc_consensus_propose(const u_char *cmd, size_t len,
     nc_consensus_done_pt done, void *data);
+
+/* done() once this node has applied everything committed before the call
+ * (index: that point); NC_BUSY without a leader in time */
+nc_consensus_req_t *nc_consensus_read(nc_consensus_done_pt done, void *data);
+
+/* the status as JSON text (format NC_CONSENSUS_STATUS_*) */
+typedef void (*nc_consensus_text_pt)(void *data, nc_int_t status,
+    u_char *text, size_t len);
+
+nc_consensus_req_t *nc_consensus_status(nc_uint_t format,
+    nc_consensus_text_pt done, void *data);
 void nc_consensus_cancel(nc_consensus_req_t *req);
 
 /* connections the client holds (its channel): not clients to wait for */

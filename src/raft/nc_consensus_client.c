@@ -27,6 +27,7 @@ struct nc_consensus_req_s {
     uint64_t                id;
     nc_msec_t               deadline;
     nc_consensus_done_pt    done;
+    nc_consensus_text_pt    text;             /* a STATUS request */
     void                   *data;
 };
 
@@ -36,6 +37,10 @@ static void nc_consensus_frame(nc_channel_t *ch, nc_uint_t type,
     u_char *body, size_t len);
 static void nc_consensus_closed(nc_channel_t *ch);
 static void nc_consensus_expire(nc_event_t *ev);
+static nc_consensus_req_t *nc_consensus_send(nc_uint_t type,
+    const u_char *a, size_t alen, const u_char *b, size_t blen,
+    nc_consensus_done_pt done, nc_consensus_text_pt text, void *data);
+static nc_consensus_req_t *nc_consensus_find(uint64_t id);
 static void nc_consensus_finish(nc_consensus_req_t *req, nc_int_t status,
     uint64_t index, uint64_t revision);
 
@@ -95,7 +100,7 @@ nc_consensus_connect(nc_event_t *ev)
     }
 
     nc_consensus_channel = nc_channel_create(fd,
-                                             NC_CONSENSUS_RESULT_SIZE + 64,
+                                             16 + NC_CONSENSUS_MAX_TEXT,
                                              NC_CONSENSUS_MAX_OUT,
                                              nc_consensus_log);
     if (nc_consensus_channel == NULL) {
@@ -122,14 +127,54 @@ nc_consensus_req_t *
 nc_consensus_propose(const u_char *cmd, size_t len, nc_consensus_done_pt done,
     void *data)
 {
-    u_char               head[NC_CONSENSUS_PROPOSE_SIZE];
+    u_char  head[NC_CONSENSUS_PROPOSE_SIZE - 8];
+
+    if (len > NC_CONSENSUS_MAX_COMMAND) {
+        return NULL;
+    }
+
+    nc_le64_put(head, 0);                  /* client session: none yet */
+    nc_le64_put(head + 8, 0);
+
+    return nc_consensus_send(NC_CONSENSUS_PROPOSE, head, sizeof(head), cmd,
+                             len, done, NULL, data);
+}
+
+
+nc_consensus_req_t *
+nc_consensus_read(nc_consensus_done_pt done, void *data)
+{
+    return nc_consensus_send(NC_CONSENSUS_READ, NULL, 0, NULL, 0, done, NULL,
+                             data);
+}
+
+
+nc_consensus_req_t *
+nc_consensus_status(nc_uint_t format, nc_consensus_text_pt text, void *data)
+{
+    u_char  f;
+
+    f = (u_char) format;
+
+    return nc_consensus_send(NC_CONSENSUS_STATUS, &f, 1, NULL, 0, NULL, text,
+                             data);
+}
+
+
+/* a frame is { u64 request id, a, b } */
+static nc_consensus_req_t *
+nc_consensus_send(nc_uint_t type, const u_char *a, size_t alen,
+    const u_char *b, size_t blen, nc_consensus_done_pt done,
+    nc_consensus_text_pt text, void *data)
+{
+    u_char               head[8 + 64];
     nc_consensus_req_t  *req;
 
     /*
      * The master holds the listener while no consensus process runs, so a
      * connect alone proves nothing: only its greeting does.
      */
-    if (!nc_consensus_up || len > NC_CONSENSUS_MAX_COMMAND) {
+    if (!nc_consensus_up || alen > 64) {
         return NULL;
     }
 
@@ -141,14 +186,16 @@ nc_consensus_propose(const u_char *cmd, size_t len, nc_consensus_done_pt done,
     req->id = ++nc_consensus_next_id;
     req->deadline = nc_current_msec + NC_CONSENSUS_TIMEOUT;
     req->done = done;
+    req->text = text;
     req->data = data;
 
     nc_le64_put(head, req->id);
-    nc_le64_put(head + 8, 0);              /* client session: none yet */
-    nc_le64_put(head + 16, 0);
 
-    if (nc_channel_send(nc_consensus_channel, NC_CONSENSUS_PROPOSE, head,
-                        sizeof(head), cmd, len)
+    if (alen) {
+        nc_memcpy(head + 8, a, alen);
+    }
+
+    if (nc_channel_send(nc_consensus_channel, type, head, 8 + alen, b, blen)
         != NC_OK)
     {
         free(req);
@@ -162,6 +209,28 @@ nc_consensus_propose(const u_char *cmd, size_t len, nc_consensus_done_pt done,
     }
 
     return req;
+}
+
+
+static nc_consensus_req_t *
+nc_consensus_find(uint64_t id)
+{
+    nc_queue_t          *q;
+    nc_consensus_req_t  *req;
+
+    for (q = nc_queue_head(&nc_consensus_reqs);
+         q != nc_queue_sentinel(&nc_consensus_reqs);
+         q = nc_queue_next(q))
+    {
+        req = nc_queue_data(q, nc_consensus_req_t, queue);
+
+        if (req->id == id) {
+            return req;
+        }
+    }
+
+    /* none: it timed out or its client went away */
+    return NULL;
 }
 
 
@@ -204,9 +273,10 @@ static void
 nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
     size_t len)
 {
-    uint64_t                id;
+    void                   *data;
     nc_queue_t             *q, ready;
     nc_consensus_req_t     *req;
+    nc_consensus_text_pt    text;
     nc_consensus_waiter_t  *w;
 
     nc_consensus_up = 1;
@@ -218,23 +288,33 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
             break;
         }
 
-        id = nc_le64_get(body);
+        req = nc_consensus_find(nc_le64_get(body));
 
-        for (q = nc_queue_head(&nc_consensus_reqs);
-             q != nc_queue_sentinel(&nc_consensus_reqs);
-             q = nc_queue_next(q))
-        {
-            req = nc_queue_data(q, nc_consensus_req_t, queue);
-
-            if (req->id == id) {
-                nc_consensus_finish(req, (nc_int_t) nc_le64_get(body + 8),
-                                    nc_le64_get(body + 16),
-                                    nc_le64_get(body + 24));
-                break;
-            }
+        if (req && req->done) {
+            nc_consensus_finish(req, (nc_int_t) nc_le64_get(body + 8),
+                                nc_le64_get(body + 16),
+                                nc_le64_get(body + 24));
         }
 
-        /* none: it timed out or its client went away */
+        break;
+
+    case NC_CONSENSUS_TEXT:
+        if (len < 16) {
+            break;
+        }
+
+        req = nc_consensus_find(nc_le64_get(body));
+
+        if (req && req->text) {
+            text = req->text;
+            data = req->data;
+
+            nc_queue_remove(&req->queue);
+            free(req);
+
+            text(data, (nc_int_t) nc_le64_get(body + 8), body + 16, len - 16);
+        }
+
         break;
 
     case NC_CONSENSUS_APPLIED:
@@ -272,15 +352,21 @@ nc_consensus_finish(nc_consensus_req_t *req, nc_int_t status,
     uint64_t index, uint64_t revision)
 {
     nc_consensus_done_pt   done;
+    nc_consensus_text_pt   text;
     void                  *data;
 
     done = req->done;
+    text = req->text;
     data = req->data;
 
     nc_queue_remove(&req->queue);
     free(req);
 
-    done(data, status, index, revision);
+    if (done) {
+        done(data, status, index, revision);
+    } else {
+        text(data, status, NULL, 0);
+    }
 }
 
 

@@ -354,5 +354,9 @@ nc_int_t nc_store_snapshot_write(nc_store_t *s, const nc_store_version_t *v,
 nc_int_t nc_store_snapshot_load(nc_store_t *s, const char *path,
     nc_store_snapshot_info_t *info);
 
+/* writer: the same over whatever the map holds, in one published batch */
+nc_int_t nc_store_snapshot_replace(nc_store_t *s, const char *path,
+    nc_store_snapshot_info_t *info);
+
 
 #endif /* _NC_STORE_H_INCLUDED_ */

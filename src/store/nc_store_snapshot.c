@@ -111,6 +111,9 @@ static nc_int_t nc_store_snapshot_sync_dir(const char *path, nc_log_t *log);
 
 static nc_int_t nc_store_snapshot_load_records(nc_store_snapshot_reader_t *r,
     uint64_t count, uint64_t *raw_bytes);
+static nc_int_t nc_store_snapshot_clear(nc_store_t *s);
+static nc_int_t nc_store_snapshot_import(nc_store_t *s, const char *path,
+    nc_store_snapshot_info_t *info, nc_flag_t replace);
 static nc_int_t nc_store_snapshot_read(nc_store_snapshot_reader_t *r,
     u_char *dst, size_t n);
 static ssize_t nc_store_snapshot_inflate(nc_store_snapshot_reader_t *r,
@@ -576,6 +579,60 @@ nc_int_t
 nc_store_snapshot_load(nc_store_t *s, const char *path,
     nc_store_snapshot_info_t *info)
 {
+    return nc_store_snapshot_import(s, path, info, 0);
+}
+
+
+nc_int_t
+nc_store_snapshot_replace(nc_store_t *s, const char *path,
+    nc_store_snapshot_info_t *info)
+{
+    return nc_store_snapshot_import(s, path, info, 1);
+}
+
+
+/*
+ * Emptying the map inside the batch that loads the image: readers keep the
+ * old version until the new one is published whole.  Deleting key by key
+ * retires every node through the epochs like any other write does.
+ */
+static nc_int_t
+nc_store_snapshot_clear(nc_store_t *s)
+{
+    nc_shm_off_t                off;
+    nc_store_iter_t             it;
+    const nc_store_record_t    *rec;
+    const nc_store_version_t   *v;
+
+    /* the published tree: the batch's deletes copy, never touch, its nodes */
+    off = atomic_load(&s->hdr->current);
+
+    if (off == 0) {
+        return NC_OK;
+    }
+
+    v = nc_store_ptr(s, off);
+
+    if (v->root == 0) {
+        return NC_OK;
+    }
+
+    nc_store_iter_init(&it, s, v->root, NULL, 0, NULL, 0);
+
+    while ((rec = nc_store_iter_next(&it)) != NULL) {
+        if (nc_store_delete(s, nc_store_record_key(rec), rec->key_len) == NC_STORE_FULL) {
+            return NC_ERROR;
+        }
+    }
+
+    return NC_OK;
+}
+
+
+static nc_int_t
+nc_store_snapshot_import(nc_store_t *s, const char *path,
+    nc_store_snapshot_info_t *info, nc_flag_t replace)
+{
     int                          rc;
     u_char                      *meta;
     uint64_t                     index, term, count, meta_len, raw_bytes,
@@ -714,6 +771,13 @@ nc_store_snapshot_load(nc_store_t *s, const char *path,
     }
 
     begun = 1;
+
+    if (replace && nc_store_snapshot_clear(s) != NC_OK) {
+        nc_log_error(NC_LOG_CRIT, s->log, 0,
+                     "snapshot \"%s\" not loaded: the store could not be "
+                     "emptied", path);
+        goto failed;
+    }
 
     if (*nc_store_batch_count(s) != 0 || *nc_store_batch_root(s) != 0) {
         nc_log_error(NC_LOG_CRIT, s->log, 0,

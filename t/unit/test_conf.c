@@ -79,6 +79,15 @@ listen_addr(nc_conf_t *conf, nc_uint_t i)
 }
 
 
+static nc_conf_addr_t *
+member(nc_conf_t *conf, nc_uint_t i)
+{
+    assert_true(i < conf->cluster.members.nelts);
+
+    return (nc_conf_addr_t *) conf->cluster.members.elts + i;
+}
+
+
 static void
 write_file(const char *path, const char *data)
 {
@@ -109,6 +118,20 @@ setup_dir(void **state)
 
     snprintf(path, sizeof(path), "%s/key.pem", test_dir);
     write_file(path, "-----BEGIN PRIVATE KEY-----\n");
+
+    /*
+     * cluster secrets: 44 bytes; 16 and CR LF; 15 and newlines, which the
+     * consensus process strips all of
+     */
+
+    snprintf(path, sizeof(path), "%s/cluster.key", test_dir);
+    write_file(path, "c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0IHNlYw==\n");
+
+    snprintf(path, sizeof(path), "%s/16.key", test_dir);
+    write_file(path, "0123456789abcdef\r\n");
+
+    snprintf(path, sizeof(path), "%s/15.key", test_dir);
+    write_file(path, "0123456789abcde\r\n\n");
 
     snprintf(path, sizeof(path), "%s/sub", test_dir);
 
@@ -187,6 +210,17 @@ test_defaults(void **state)
         assert_int_equal(conf->api.gzip_min_length, 1024);
         assert_int_equal(conf->api.gzip_comp_level, 1);
         assert_str(&conf->api.root, PREFIX "/html");
+
+        /* no cluster: standalone, with the timings all the same */
+        assert_int_equal(conf->cluster.present, 0);
+        assert_int_equal(conf->cluster.self.socklen, 0);
+        assert_int_equal(conf->cluster.self.text.len, 0);
+        assert_int_equal(conf->cluster.members.nelts, 0);
+        assert_null(conf->cluster.members.elts);
+        assert_null(conf->cluster.secret_file.data);
+        assert_int_equal(conf->cluster.election_timeout, 1000);
+        assert_int_equal(conf->cluster.heartbeat_interval, 100);
+        assert_int_equal(conf->cluster.snapshot_entries, 100000);
 
         nc_conf_free(conf);
     }
@@ -267,6 +301,11 @@ test_every_key(void **state)
     assert_int_equal(conf->api.gzip_min_length, 0);
     assert_int_equal(conf->api.gzip_comp_level, 9);
     assert_str(&conf->api.root, PREFIX "/www");
+
+    /* "cluster: {}", once the reserved placeholder, is no cluster */
+    assert_int_equal(conf->cluster.present, 0);
+    assert_int_equal(conf->cluster.members.nelts, 0);
+    assert_int_equal(conf->cluster.election_timeout, 1000);
 
     nc_conf_free(conf);
 
@@ -487,9 +526,76 @@ static const test_error_case_t  test_errors[] = {
     { "api:\n  tls:\n    certificate: /\n",
       NAME ":3:18: \"/\" for \"certificate\" is not a regular file" },
 
-    /* reserved sections */
+    /* cluster */
     { "cluster:\n  peers: [a]\n",
       NAME ":2:3: unknown key \"peers\" in \"cluster\"" },
+    { "cluster: []\n", NAME ":1:10: expected a map for \"cluster\"" },
+    { "cluster:\n  election_timeout: 2s\n",
+      NAME ":2:3: \"self\" is required in \"cluster\"" },
+    { "cluster:\n  self: [127.0.0.1:7848]\n",
+      NAME ":2:9: expected an address like 127.0.0.1:7848 for \"self\"" },
+    { "cluster:\n  self: 127.0.0.1:70000\n",
+      NAME ":2:9: invalid address \"127.0.0.1:70000\" for \"self\"" },
+    { "cluster:\n  self: '*:7848'\n",
+      NAME ":2:9: the wildcard address \"*:7848\" for \"self\": other "
+      "members cannot connect to it" },
+    { "cluster:\n  self: 0.0.0.0:7848\n",
+      NAME ":2:9: the wildcard address \"0.0.0.0:7848\" for \"self\": "
+      "other members cannot connect to it" },
+    { "cluster:\n  self: \"[::]:7848\"\n",
+      NAME ":2:9: the wildcard address \"[::]:7848\" for \"self\": "
+      "other members cannot connect to it" },
+    { "cluster:\n  self: 7848\n",
+      NAME ":2:9: expected host:port for \"self\", not the bare port "
+      "\"7848\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n"
+      "  members: [127.0.0.1:7848, '*:7849']\n",
+      NAME ":3:29: the wildcard address \"*:7849\" for \"members\": "
+      "other members cannot connect to it" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  members: [7848]\n",
+      NAME ":3:13: expected host:port for \"members\", not the bare port "
+      "\"7848\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n"
+      "  members: [127.0.0.1:7849, 127.0.0.1:7850]\n",
+      NAME ":3:12: \"members\" must include \"self\" (127.0.0.1:7848)" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  members:\n"
+      "    - 127.0.0.1:7849\n    - 127.0.0.1:7850\n",
+      NAME ":4:5: \"members\" must include \"self\" (127.0.0.1:7848)" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  members:\n"
+      "    - 127.0.0.1:7848\n    - 127.0.0.1:7849\n    - 127.0.0.1:7848\n",
+      NAME ":6:7: duplicate address \"127.0.0.1:7848\" for \"members\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  members: []\n",
+      NAME ":3:12: expected at least one address for \"members\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n"
+      "  members: [127.0.0.1:7848, 127.0.0.1:7849]\n",
+      NAME ":2:3: \"secret_file\" is required in \"cluster\" when "
+      "\"members\" names other nodes" },
+    { "cluster:\n  self: 127.0.0.1:7848\n"
+      "  secret_file: /nonexistent/cluster.key\n",
+      NAME ":3:16: cannot open \"/nonexistent/cluster.key\" for "
+      "\"secret_file\" (2: No such file or directory)" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  secret_file: /\n",
+      NAME ":3:16: \"/\" for \"secret_file\" is not a regular file" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  election_timeout: 250ms\n",
+      NAME ":3:21: \"election_timeout\" (250ms) must be at least 3 times "
+      "\"heartbeat_interval\" (100ms)" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  heartbeat_interval: 500ms\n",
+      NAME ":3:23: \"election_timeout\" (1s) must be at least 3 times "
+      "\"heartbeat_interval\" (500ms)" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  heartbeat_interval: 9ms\n",
+      NAME ":3:23: expected a duration of at least 10ms for "
+      "\"heartbeat_interval\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  election_timeout: 61s\n",
+      NAME ":3:21: expected a duration from 0s to 60s for "
+      "\"election_timeout\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  snapshot_entries: 99\n",
+      NAME ":3:21: expected a number from 100 to 100000000 for "
+      "\"snapshot_entries\"" },
+    { "cluster:\n  self: 127.0.0.1:7848\n  snapshot_entries: 100000001\n",
+      NAME ":3:21: expected a number from 100 to 100000000 for "
+      "\"snapshot_entries\"" },
+
+    /* reserved sections */
     { "config: {x: 1}\n", NAME ":1:10: unknown key \"x\" in \"config\"" },
     { "auth: 1\n", NAME ":1:7: expected an empty map for \"auth\"" },
     { "naming: []\n", NAME ":1:9: expected an empty map for \"naming\"" },
@@ -554,6 +660,200 @@ test_error_cases(void **state)
                      test_errors[i].err, err);
         }
     }
+}
+
+
+static char *
+dump_section(nc_conf_t *conf, const char *from, const char *to)
+{
+    size_t   len;
+    FILE    *out;
+    char    *dump, *p, *q, *section;
+
+    out = open_memstream(&dump, &len);
+    assert_non_null(out);
+    nc_conf_dump(conf, out);
+    assert_int_equal(fclose(out), 0);
+
+    p = strstr(dump, from);
+    assert_non_null(p);
+    q = strstr(p, to);
+    assert_non_null(q);
+
+    section = strndup(p, q - p);
+    assert_non_null(section);
+    free(dump);
+
+    return section;
+}
+
+
+static void
+test_cluster(void **state)
+{
+    char                *dump, yaml[2048], path[256], expected[2048];
+    char                 err[NC_CONF_ERRSTR_SIZE];
+    nc_conf_t           *conf;
+    struct sockaddr_in  *sin;
+
+    (void) state;
+
+    /* every key */
+
+    snprintf(yaml, sizeof(yaml),
+             "cluster:\n"
+             "  self: 127.0.0.1:7848\n"
+             "  members: [127.0.0.1:7848, \"[::1]:7849\", 127.0.0.1:7850]\n"
+             "  secret_file: %s/cluster.key\n"
+             "  election_timeout: 2s\n"
+             "  heartbeat_interval: 200ms\n"
+             "  snapshot_entries: 5000\n",
+             test_dir);
+
+    conf = load_ok(yaml);
+
+    assert_int_equal(conf->cluster.present, 1);
+    assert_str(&conf->cluster.self.text, "127.0.0.1:7848");
+    assert_int_equal(conf->cluster.self.socklen, sizeof(struct sockaddr_in));
+    sin = (struct sockaddr_in *) &conf->cluster.self.sockaddr;
+    assert_int_equal(sin->sin_family, AF_INET);
+    assert_int_equal(ntohs(sin->sin_port), 7848);
+    assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+
+    assert_int_equal(conf->cluster.members.nelts, 3);
+    assert_str(&member(conf, 0)->text, "127.0.0.1:7848");
+    assert_str(&member(conf, 1)->text, "[::1]:7849");
+    assert_int_equal(member(conf, 1)->sockaddr.ss_family, AF_INET6);
+    assert_str(&member(conf, 2)->text, "127.0.0.1:7850");
+
+    snprintf(path, sizeof(path), "%s/cluster.key", test_dir);
+    assert_str(&conf->cluster.secret_file, path);
+    assert_int_equal(conf->cluster.election_timeout, 2000);
+    assert_int_equal(conf->cluster.heartbeat_interval, 200);
+    assert_int_equal(conf->cluster.snapshot_entries, 5000);
+
+    dump = dump_section(conf, "cluster:", "auth:");
+    snprintf(expected, sizeof(expected),
+             "cluster:\n"
+             "    self: 127.0.0.1:7848\n"
+             "    members:\n"
+             "        - 127.0.0.1:7848\n"
+             "        - \"[::1]:7849\"\n"
+             "        - 127.0.0.1:7850\n"
+             "    secret_file: %s/cluster.key\n"
+             "    election_timeout: 2s\n"
+             "    heartbeat_interval: 200ms\n"
+             "    snapshot_entries: 5000\n",
+             test_dir);
+    assert_string_equal(dump, expected);
+    free(dump);
+    nc_conf_free(conf);
+
+    /* only self: standalone, the defaults, no secret needed */
+
+    conf = load_ok("cluster:\n  self: \"[::1]:7848\"\n");
+    assert_int_equal(conf->cluster.present, 1);
+    assert_str(&conf->cluster.self.text, "[::1]:7848");
+    assert_int_equal(conf->cluster.members.nelts, 0);
+    assert_null(conf->cluster.members.elts);
+    assert_null(conf->cluster.secret_file.data);
+    assert_int_equal(conf->cluster.election_timeout, 1000);
+    assert_int_equal(conf->cluster.heartbeat_interval, 100);
+    assert_int_equal(conf->cluster.snapshot_entries, 100000);
+
+    dump = dump_section(conf, "cluster:", "auth:");
+    assert_string_equal(dump,
+        "cluster:\n"
+        "    self: \"[::1]:7848\"\n"
+        "    # members: not configured\n"
+        "    # secret_file: not configured\n"
+        "    election_timeout: 1s\n"
+        "    heartbeat_interval: 100ms\n"
+        "    snapshot_entries: 100000\n");
+    free(dump);
+    nc_conf_free(conf);
+
+    /* members naming only self, as a scalar or a list: standalone too */
+
+    conf = load_ok("cluster:\n  self: 127.0.0.1:7848\n"
+                   "  members: 127.0.0.1:7848\n");
+    assert_int_equal(conf->cluster.members.nelts, 1);
+    assert_str(&member(conf, 0)->text, "127.0.0.1:7848");
+    nc_conf_free(conf);
+
+    conf = load_ok("cluster:\n  self: 127.0.0.1:7848\n"
+                   "  members: [127.0.0.1:7848]\n"
+                   "  election_timeout: 60s\n"
+                   "  heartbeat_interval: 10ms\n"
+                   "  snapshot_entries: 100000000\n");
+    assert_int_equal(conf->cluster.members.nelts, 1);
+    assert_null(conf->cluster.secret_file.data);
+    assert_int_equal(conf->cluster.election_timeout, 60000);
+    assert_int_equal(conf->cluster.heartbeat_interval, 10);
+    assert_int_equal(conf->cluster.snapshot_entries, 100000000);
+    nc_conf_free(conf);
+
+    /* exactly 3 heartbeats, and the smallest snapshot interval */
+
+    conf = load_ok("cluster:\n  self: 127.0.0.1:7848\n"
+                   "  election_timeout: 300ms\n"
+                   "  snapshot_entries: 100\n");
+    assert_int_equal(conf->cluster.election_timeout, 300);
+    assert_int_equal(conf->cluster.snapshot_entries, 100);
+    nc_conf_free(conf);
+
+    /* an empty section, or a null one, is no cluster */
+
+    conf = load_ok("cluster:\n");
+    assert_int_equal(conf->cluster.present, 0);
+    dump = dump_section(conf, "api:", "auth:");
+    assert_non_null(strstr(dump, "\n# cluster: not configured\n"));
+    free(dump);
+    nc_conf_free(conf);
+
+    /* a relative secret_file resolves against the prefix */
+
+    snprintf(yaml, sizeof(yaml),
+             "cluster:\n  self: 127.0.0.1:7848\n"
+             "  members: [127.0.0.1:7849, 127.0.0.1:7848]\n"
+             "  secret_file: 16.key\n");
+
+    conf = nc_conf_load_string(test_dir, NAME, yaml, strlen(yaml), err);
+    if (conf == NULL) {
+        fail_msg("%s", err);
+    }
+
+    snprintf(path, sizeof(path), "%s/16.key", test_dir);
+    assert_str(&conf->cluster.secret_file, path);
+    assert_int_equal(conf->cluster.members.nelts, 2);
+    nc_conf_free(conf);
+
+    /* a secret shorter than 16 bytes once its newlines are off */
+
+    snprintf(yaml, sizeof(yaml),
+             "cluster:\n  self: 127.0.0.1:7848\n"
+             "  members: [127.0.0.1:7848, 127.0.0.1:7849]\n"
+             "  secret_file: %s/15.key\n", test_dir);
+    assert_null(load(yaml, err));
+    snprintf(expected, sizeof(expected),
+             NAME ":4:16: the secret in \"%s/15.key\" for \"secret_file\" "
+             "is 15 bytes long without its newline, at least 16 are needed",
+             test_dir);
+    assert_string_equal(err, expected);
+
+    /* checked even standalone: members may join later */
+
+    snprintf(yaml, sizeof(yaml),
+             "cluster:\n  self: 127.0.0.1:7848\n"
+             "  secret_file: %s/15.key\n", test_dir);
+    assert_null(load(yaml, err));
+    assert_non_null(strstr(err, "is 15 bytes long"));
+
+    snprintf(yaml, sizeof(yaml),
+             "cluster:\n  self: 127.0.0.1:7848\n"
+             "  secret_file: %s/sub\n", test_dir);
+    assert_null(load(yaml, err));
+    assert_non_null(strstr(err, "is not a regular file"));
 }
 
 
@@ -901,7 +1201,8 @@ test_round_trip(void **state)
 {
     size_t      len;
     FILE       *out;
-    char       *dump, *dump2, yaml[2048], err[NC_CONF_ERRSTR_SIZE];
+    char       *dump, *dump2, yaml[2048], yaml2[2048];
+    char        err[NC_CONF_ERRSTR_SIZE];
     nc_uint_t   i;
     nc_conf_t  *a, *b;
 
@@ -931,7 +1232,14 @@ test_round_trip(void **state)
         "  gzip_comp_level: 6\n"
         "  root: \"/tab\\there\"\n",
 
-        NULL
+        NULL,
+
+        NULL,
+
+        "cluster:\n"
+        "  self: 127.0.0.1:7848\n"
+        "  heartbeat_interval: 1500ms\n"
+        "  election_timeout: 5s\n"
     };
 
     (void) state;
@@ -940,6 +1248,14 @@ test_round_trip(void **state)
              "api:\n  tls:\n    certificate: %s/cert.pem\n"
              "    certificate_key: %s/key.pem\n", test_dir, test_dir);
     confs[2] = yaml;
+
+    snprintf(yaml2, sizeof(yaml2),
+             "cluster:\n  self: \"[::1]:7848\"\n"
+             "  members: [\"[::1]:7849\", \"[::1]:7848\", 127.0.0.1:7850]\n"
+             "  secret_file: %s/cluster.key\n"
+             "  election_timeout: 1500ms\n  snapshot_entries: 123\n",
+             test_dir);
+    confs[3] = yaml2;
 
     for (i = 0; i < nc_nelems(confs); i++) {
         a = load_ok(confs[i]);
@@ -1008,6 +1324,16 @@ test_round_trip(void **state)
         assert_int_equal(a->api.gzip_comp_level, b->api.gzip_comp_level);
         assert_str(&b->api.root, (char *) a->api.root.data);
 
+        assert_int_equal(a->cluster.present, b->cluster.present);
+        assert_int_equal(a->cluster.self.text.len, b->cluster.self.text.len);
+        assert_int_equal(a->cluster.members.nelts, b->cluster.members.nelts);
+        assert_int_equal(a->cluster.election_timeout,
+                         b->cluster.election_timeout);
+        assert_int_equal(a->cluster.heartbeat_interval,
+                         b->cluster.heartbeat_interval);
+        assert_int_equal(a->cluster.snapshot_entries,
+                         b->cluster.snapshot_entries);
+
         /* and the dump of the reloaded conf is the same text */
 
         out = open_memstream(&dump2, &len);
@@ -1068,7 +1394,7 @@ test_dump_format(void **state)
         "    gzip_min_length: 1k\n"
         "    gzip_comp_level: 1\n"
         "    root: " PREFIX "/html\n"
-        "cluster: {}\n"
+        "# cluster: not configured\n"
         "auth: {}\n"
         "gateway: {}\n"
         "store:\n"
@@ -1249,6 +1575,7 @@ main(void)
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_listen),
         cmocka_unit_test(test_error_cases),
+        cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_msec),

@@ -7,6 +7,8 @@
 #include <nc_core.h>
 #include <nc_event.h>
 #include <nc_channel.h>
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 
 #define NC_CHANNEL_BUF_MIN   (64 * 1024)
@@ -17,6 +19,8 @@ static void nc_channel_write_handler(nc_event_t *ev);
 static nc_int_t nc_channel_flush(nc_channel_t *ch);
 static void nc_channel_fail(nc_channel_t *ch);
 static void nc_channel_free(nc_channel_t *ch);
+static nc_int_t nc_channel_tag(nc_channel_t *ch, const u_char *nonce,
+    uint64_t seq, const u_char *frame, size_t len, u_char *tag);
 
 
 nc_channel_t *
@@ -61,17 +65,18 @@ nc_int_t
 nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
     size_t alen, const u_char *b, size_t blen)
 {
-    u_char  *p;
-    size_t   need, size;
+    u_char  *p, *frame;
+    size_t   need, size, mac;
 
     if (ch->closing) {
         return NC_ERROR;
     }
 
-    need = NC_CHANNEL_HEADER + alen + blen;
+    mac = ch->mac ? NC_CHANNEL_MAC : 0;
+    need = NC_CHANNEL_HEADER + alen + blen + mac;
 
     /* max_frame bounds what we accept; the peer bounds what it accepts */
-    if (alen + blen > 0xffffffff
+    if (alen + blen + mac > 0xffffffff
         || ch->out_len - ch->out_pos + need > ch->max_out)
     {
         return NC_BUSY;
@@ -97,9 +102,10 @@ nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
         ch->out_size = size;
     }
 
-    p = ch->out + ch->out_len;
+    frame = ch->out + ch->out_len;
+    p = frame;
 
-    nc_le32_put(p, (uint32_t) (alen + blen));
+    nc_le32_put(p, (uint32_t) (alen + blen + mac));
     p[4] = (u_char) type;
     p[5] = p[6] = p[7] = 0;
     p += NC_CHANNEL_HEADER;
@@ -109,7 +115,18 @@ nc_channel_send(nc_channel_t *ch, nc_uint_t type, const u_char *a,
     }
 
     if (blen) {
-        nc_memcpy(p, b, blen);
+        p = nc_cpymem(p, b, blen);
+    }
+
+    if (mac) {
+        if (nc_channel_tag(ch, ch->nonce_out, ch->seq_out, frame,
+                           NC_CHANNEL_HEADER + alen + blen, p)
+            != NC_OK)
+        {
+            return NC_BUSY;
+        }
+
+        ch->seq_out++;
     }
 
     ch->out_len += need;
@@ -177,6 +194,7 @@ nc_channel_read_handler(nc_event_t *ev)
     ssize_t           n;
     nc_channel_t     *ch;
     nc_connection_t  *c;
+    u_char            tag[EVP_MAX_MD_SIZE];
 
     c = ev->data;
     ch = c->data;
@@ -226,8 +244,10 @@ nc_channel_read_handler(nc_event_t *ev)
             len = nc_le32_get(p);
 
             if (len > ch->max_frame) {
-                nc_log_error(NC_LOG_ALERT, c->log, 0,
-                             "channel frame of %zu bytes refused", len);
+                /* from a member's port anyone can send: not our bug then */
+                nc_log_error(ch->mac ? NC_LOG_ERR : NC_LOG_ALERT, c->log, 0,
+                             "channel frame of %zu bytes from %.*s refused",
+                             len, nc_str_fmt(&c->addr_text));
                 ch->in_handler = 0;
                 nc_channel_fail(ch);
                 return;
@@ -237,7 +257,31 @@ nc_channel_read_handler(nc_event_t *ev)
                 break;
             }
 
+            if (ch->mac) {
+                if (len < NC_CHANNEL_MAC
+                    || nc_channel_tag(ch, ch->nonce_in, ch->seq_in, p,
+                                      NC_CHANNEL_HEADER + len - NC_CHANNEL_MAC,
+                                      tag)
+                       != NC_OK
+                    || CRYPTO_memcmp(tag, p + NC_CHANNEL_HEADER + len
+                                          - NC_CHANNEL_MAC, NC_CHANNEL_MAC)
+                       != 0)
+                {
+                    nc_log_error(NC_LOG_ERR, c->log, 0,
+                                 "frame with a bad MAC from %.*s dropped, "
+                                 "closing the connection",
+                                 nc_str_fmt(&c->addr_text));
+                    ch->in_handler = 0;
+                    nc_channel_fail(ch);
+                    return;
+                }
+
+                ch->seq_in++;
+                len -= NC_CHANNEL_MAC;
+            }
+
             ch->on_frame(ch, p[4], p + NC_CHANNEL_HEADER, len);
+            len += ch->mac ? NC_CHANNEL_MAC : 0;
             pos += NC_CHANNEL_HEADER + len;
 
             if (ch->closing) {
@@ -296,9 +340,45 @@ nc_channel_close(nc_channel_t *ch)
 }
 
 
+nc_int_t
+nc_channel_set_mac(nc_channel_t *ch, const nc_channel_mac_t *key)
+{
+    ch->mac = EVP_MAC_CTX_dup(key);
+
+    return ch->mac ? NC_OK : NC_ERROR;
+}
+
+
+static nc_int_t
+nc_channel_tag(nc_channel_t *ch, const u_char *nonce, uint64_t seq,
+    const u_char *frame, size_t len, u_char *tag)
+{
+    size_t  n;
+    u_char  buf[8];
+
+    nc_le64_put(buf, seq);
+
+    /* a NULL key re-initializes the context with the key it holds */
+    if (!EVP_MAC_init(ch->mac, NULL, 0, NULL)
+        || !EVP_MAC_update(ch->mac, nonce, NC_CHANNEL_NONCE)
+        || !EVP_MAC_update(ch->mac, buf, sizeof(buf))
+        || !EVP_MAC_update(ch->mac, frame, len)
+        || !EVP_MAC_final(ch->mac, tag, &n, EVP_MAX_MD_SIZE)
+        || n != NC_CHANNEL_MAC)
+    {
+        nc_log_error(NC_LOG_ALERT, ch->connection->log, 0,
+                     "HMAC-SHA256 failed");
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
 static void
 nc_channel_free(nc_channel_t *ch)
 {
+    EVP_MAC_CTX_free(ch->mac);
     nc_close_connection(ch->connection);
     free(ch->in);
     free(ch->out);

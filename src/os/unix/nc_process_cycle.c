@@ -26,6 +26,8 @@
 
 static void nc_start_worker_processes(nc_cycle_t *cycle);
 static void nc_master_reload(nc_cycle_t **cyclep);
+static void nc_master_cluster_changed(nc_conf_cluster_t *cluster,
+    nc_conf_cluster_t *old, nc_log_t *log);
 static void nc_master_exit(nc_cycle_t *cycle) __attribute__((noreturn));
 static void nc_worker_process_cycle(nc_cycle_t *cycle, void *data);
 static void nc_worker_init(nc_cycle_t *cycle);
@@ -210,6 +212,9 @@ nc_master_reload(nc_cycle_t **cyclep)
                      "the store keeps %zu bytes", nc_store->size);
     }
 
+    nc_master_cluster_changed(&conf->cluster, &old->conf->cluster,
+                              &cycle->log);
+
     *cyclep = cycle;
     nc_cycle = cycle;
     nc_store->log = &cycle->log;
@@ -229,6 +234,66 @@ nc_master_reload(nc_cycle_t **cyclep)
     nc_signal_children(NC_PROCESS_WORKER, generation, SIGQUIT, &cycle->log);
 
     nc_log_error(NC_LOG_NOTICE, &cycle->log, 0, "reconfigured");
+}
+
+
+/*
+ * The consensus process is not restarted on reload: who it is, whom it
+ * dials and the secret it signs with stay those it started with.
+ */
+
+static void
+nc_master_cluster_changed(nc_conf_cluster_t *cluster, nc_conf_cluster_t *old,
+    nc_log_t *log)
+{
+    nc_uint_t        i, j, same;
+    nc_conf_addr_t  *a, *b;
+
+    /* data is NULL without the section: compare only what len covers */
+
+    if (cluster->self.text.len != old->self.text.len
+        || (old->self.text.len
+            && nc_memcmp(cluster->self.text.data, old->self.text.data,
+                         old->self.text.len) != 0))
+    {
+        nc_log_error(NC_LOG_WARN, log, 0,
+                     "a new cluster.self needs a restart to take effect");
+    }
+
+    /* the same addresses in another order are the same members */
+
+    same = (cluster->members.nelts == old->members.nelts);
+    a = cluster->members.elts;
+    b = old->members.elts;
+
+    for (i = 0; same && i < old->members.nelts; i++) {
+        same = 0;
+
+        for (j = 0; j < cluster->members.nelts; j++) {
+            if (a[j].text.len == b[i].text.len
+                && nc_memcmp(a[j].text.data, b[i].text.data, b[i].text.len)
+                   == 0)
+            {
+                same = 1;
+                break;
+            }
+        }
+    }
+
+    if (!same) {
+        nc_log_error(NC_LOG_WARN, log, 0,
+                     "a new cluster.members needs a restart to take effect");
+    }
+
+    if (cluster->secret_file.len != old->secret_file.len
+        || (old->secret_file.len
+            && nc_memcmp(cluster->secret_file.data, old->secret_file.data,
+                         old->secret_file.len) != 0))
+    {
+        nc_log_error(NC_LOG_WARN, log, 0,
+                     "a new cluster.secret_file needs a restart to take "
+                     "effect");
+    }
 }
 
 
