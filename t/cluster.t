@@ -29,7 +29,7 @@ use Time::HiRes qw/ time sleep /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(49);
+my $t = Test::Nacre->new()->plan(53);
 
 my $ELECTION = 1;                                # seconds, as configured
 my $json = JSON::PP->new->canonical;
@@ -51,6 +51,8 @@ cluster:
   secret_file: cluster.key
   election_timeout: ${ELECTION}s
   heartbeat_interval: 100ms
+  snapshot_entries: 100
+  wal_segment_size: 64k
 EOF
 
     $node{"n$i"} = { inst => $n, http => port(8810 + $i),
@@ -171,7 +173,7 @@ is(raw($f2, 'b', 1), 'two', 'consistent read of it on a follower');
 ($st, $h, $b) = req($f2, 'PUT', '/v1/kv/a?cas=1', 'nope');
 is($b, 'false', 'a cas through a follower with a stale index fails');
 
-my @acked;
+my (@acked, $off);
 
 for my $i (1 .. 30) {
     my $n = $names[$i % 3];
@@ -225,10 +227,27 @@ cmp_ok($took, '<', 3 * $ELECTION + 0.5,
 ok(put($f1, 'after2', 'y'), 'a write with one member down');
 ok(put($f2, 'after3', 'z'), 'and through the other');
 
+# enough writes for the others to snapshot and compact past the dead one
+my $many = 0;
+
+for my $i (1 .. 250) {
+    $many++ if put($names[$i % 3] eq $lead ? $f1 : $names[$i % 3],
+        "m$i", "w$i" . ('.' x 2000));
+}
+
+is($many, 250, '250 more writes while it is down');
+cmp_ok(status($lead2)->{snapshot_index}, '>', 40,
+    'the leader has compacted its log behind a snapshot');
+
+$off = $node{$lead}{inst}->log_offset();
 $node{$lead}{inst}->run();
 $commit = status($lead2)->{commit};
 ok(caught_up($lead, $commit), "$lead restarted and caught up to $commit");
+ok($node{$lead}{inst}->wait_for_log(qr/installed the leader's snapshot/, 5,
+    $off), 'from the leader\'s snapshot');
 is(raw($lead, 'after3'), 'z', 'it has the writes it missed');
+is(scalar(grep { raw($lead, "m$_") eq "w$_" . ('.' x 2000) } 1 .. 250), 250,
+    'all 250 of them');
 is(scalar(grep { raw($lead, $_) =~ /^v\d+$/ } @acked), 30,
     'and everything acknowledged before');
 
@@ -293,7 +312,7 @@ sub peer_send {
     return defined $n && $n == 0 ? 'closed' : 'open';
 }
 
-my $off = $node{$victim}{inst}->log_offset();
+$off = $node{$victim}{inst}->log_offset();
 
 # a HELLO-shaped frame with a tag made without the secret
 is(peer_send(frame(1, pack('VVQ<Q<Q<Q<', 1, 0, 42, 0, 0, 0) . ("\0" x 16)

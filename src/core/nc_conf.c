@@ -327,7 +327,12 @@ static const nc_conf_cmd_t  nc_conf_cluster_cmds[] = {
 
     { nc_string("snapshot_entries"), NC_CONF_T_UINT, 0,
       offsetof(nc_conf_cluster_t, snapshot_entries), 100, 100000000,
-      "100000", NULL }
+      "100000", NULL },
+
+    /* a segment is deleted once a snapshot covers all of it */
+    { nc_string("wal_segment_size"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_cluster_t, wal_segment_size), 64 * 1024,
+      1024 * 1024 * 1024, "64m", NULL }
 };
 
 

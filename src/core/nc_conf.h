@@ -78,6 +78,7 @@ typedef struct {
     nc_msec_t       election_timeout;          /* 1s */
     nc_msec_t       heartbeat_interval;        /* 100ms */
     nc_uint_t       snapshot_entries;          /* 100000 */
+    size_t          wal_segment_size;          /* 64m */
 } nc_conf_cluster_t;
 
 

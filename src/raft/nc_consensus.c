@@ -375,6 +375,7 @@ nc_consensus_init(nc_cycle_t *cycle)
 
     nc_memzero(&opts, sizeof(nc_raft_log_opts_t));
     opts.log = nc_cs.log;
+    opts.segment_size = conf->cluster.wal_segment_size;
 
     rc = nc_raft_log_open(dir, &opts, &nc_cs.wal, &rep);
 

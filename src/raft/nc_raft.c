@@ -2273,8 +2273,15 @@ nc_raft_ready(nc_raft_t *r, nc_raft_ready_t *rd)
     rd->reads = r->reads.data;
     rd->n_reads = r->reads.n;
 
+    /*
+     * Counted from the last snapshot: storage may keep entries below it
+     * (it drops whole segments), so its first index can stay behind.
+     */
+    first = nc_raft_first_index(r) - 1;
+    first = first > r->compacted ? first : r->compacted;
+
     if (r->cf.snapshot_entries
-        && r->applied >= nc_raft_first_index(r) - 1 + r->cf.snapshot_entries
+        && r->applied >= first + r->cf.snapshot_entries
         && !nc_raft_sending_snapshot(r))
     {
         rd->want_snapshot = 1;
@@ -2375,6 +2382,10 @@ void
 nc_raft_compacted(nc_raft_t *r, uint64_t index)
 {
     uint64_t  keep;
+
+    if (index > r->compacted) {
+        r->compacted = index;
+    }
 
     keep = r->stable < r->applied ? r->stable : r->applied;
     keep = keep < index ? keep : index;

@@ -101,6 +101,7 @@ struct nc_raft_s {
     uint64_t                stable;
     uint64_t                commit;
     uint64_t                applied;
+    uint64_t                compacted;    /* last nc_raft_compacted() */
 
     nc_raft_blk_t          *blk;
     nc_raft_blk_t          *blk_cache;

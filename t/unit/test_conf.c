@@ -743,7 +743,8 @@ test_cluster(void **state)
              "    secret_file: %s/cluster.key\n"
              "    election_timeout: 2s\n"
              "    heartbeat_interval: 200ms\n"
-             "    snapshot_entries: 5000\n",
+             "    snapshot_entries: 5000\n"
+             "    wal_segment_size: 64m\n",
              test_dir);
     assert_string_equal(dump, expected);
     free(dump);
@@ -769,7 +770,8 @@ test_cluster(void **state)
         "    # secret_file: not configured\n"
         "    election_timeout: 1s\n"
         "    heartbeat_interval: 100ms\n"
-        "    snapshot_entries: 100000\n");
+        "    snapshot_entries: 100000\n"
+        "    wal_segment_size: 64m\n");
     free(dump);
     nc_conf_free(conf);
 
