@@ -8,6 +8,9 @@
  *                                     members [{address, role, match, lag}],
  *                                     fsync latency)
  *   GET /nacos/v1/core/cluster/nodes  Nacos' RestResult of Members
+ *   PUT /v1/cluster/members/<address>         add a member (learner, then
+ *                                             voter once caught up)
+ *   DELETE /v1/cluster/members/<address|id>   remove one
  */
 
 #include <nc_config.h>
@@ -31,6 +34,14 @@ static nc_int_t nc_api_cluster_ask(nc_http_request_t *r, nc_uint_t format);
 static void nc_api_cluster_answer(void *data, nc_int_t status, u_char *text,
     size_t len);
 static void nc_api_cluster_cleanup(nc_http_request_t *r);
+static nc_int_t nc_api_cluster_member(nc_http_request_t *r);
+static void nc_api_cluster_member_done(void *data, nc_int_t status,
+    uint64_t index, uint64_t revision);
+static nc_int_t nc_api_cluster_error(nc_http_request_t *r, nc_uint_t status,
+    const char *text);
+
+
+#define NC_API_CLUSTER_MEMBERS  "/v1/cluster/members/"
 
 
 nc_int_t
@@ -40,7 +51,10 @@ nc_api_cluster_init_routes(nc_cycle_t *cycle)
                           nc_api_cluster_raft) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/core/cluster/nodes", 0,
-                             nc_api_cluster_nodes) != NC_OK)
+                             nc_api_cluster_nodes) != NC_OK
+        || nc_http_add_route(NC_HTTP_PUT | NC_HTTP_DELETE,
+                             NC_API_CLUSTER_MEMBERS, 1,
+                             nc_api_cluster_member) != NC_OK)
     {
         return NC_ERROR;
     }
@@ -159,4 +173,118 @@ nc_api_cluster_cleanup(nc_http_request_t *r)
         nc_consensus_cancel(ctx->status);
         ctx->status = NULL;
     }
+}
+
+
+static nc_int_t
+nc_api_cluster_member(nc_http_request_t *r)
+{
+    nc_str_t               text;
+    nc_api_cluster_ctx_t  *ctx;
+
+    text.data = r->path.data + sizeof(NC_API_CLUSTER_MEMBERS) - 1;
+    text.len = r->path.len - (sizeof(NC_API_CLUSTER_MEMBERS) - 1);
+
+    if (text.len == 0 || text.len > 128) {
+        return nc_api_cluster_error(r, NC_HTTP_BAD_REQUEST,
+                                    "expected a peer address "
+                                    "(or a node id to remove)");
+    }
+
+    ctx = nc_pcalloc(r->pool, sizeof(nc_api_cluster_ctx_t));
+    if (ctx == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    r->ctx = ctx;
+
+    ctx->status = nc_consensus_member(r->method == NC_HTTP_PUT
+                                      ? NC_CONSENSUS_MEMBER_ADD
+                                      : NC_CONSENSUS_MEMBER_REMOVE,
+                                      text.data, text.len,
+                                      nc_api_cluster_member_done, ctx);
+
+    if (ctx->status == NULL) {
+        return nc_api_cluster_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                    "the consensus process is not running");
+    }
+
+    r->cleanup = nc_api_cluster_cleanup;
+
+    return NC_DONE;
+}
+
+
+static void
+nc_api_cluster_member_done(void *data, nc_int_t status, uint64_t index,
+    uint64_t revision)
+{
+    u_char                *p;
+    nc_int_t               rc;
+    nc_api_cluster_ctx_t  *ctx;
+    nc_http_request_t     *r;
+
+    ctx = data;
+    r = ctx->request;
+
+    ctx->status = NULL;
+    r->cleanup = NULL;
+
+    switch (status) {
+
+    case NC_OK:
+        p = nc_pnalloc(r->pool, sizeof("{\"index\":18446744073709551615}"));
+        if (p == NULL) {
+            rc = NC_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        rc = nc_http_set_response(r, NC_HTTP_OK, "application/json", p,
+                                  (size_t) sprintf((char *) p,
+                                                   "{\"index\":%" PRIu64 "}",
+                                                   index));
+        break;
+
+    case NC_DECLINED:
+        rc = nc_api_cluster_error(r, NC_HTTP_CONFLICT,
+                                  r->method == NC_HTTP_PUT
+                                  ? "already a member"
+                                  : "not a member");
+        break;
+
+    case NC_ERROR:
+        rc = nc_api_cluster_error(r, NC_HTTP_BAD_REQUEST,
+                                  "not a peer address like 127.0.0.1:7848");
+        break;
+
+    default:
+        rc = nc_api_cluster_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                  "no leader, or the member did not answer "
+                                  "in time");
+        break;
+    }
+
+    nc_http_finalize_request(r, rc);
+}
+
+
+static nc_int_t
+nc_api_cluster_error(nc_http_request_t *r, nc_uint_t status,
+    const char *text)
+{
+    u_char  *p;
+    size_t   len;
+
+    /* the texts are ours: nothing in them needs escaping */
+    len = sizeof("{\"error\":\"\"}") - 1 + strlen(text);
+
+    p = nc_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    (void) snprintf((char *) p, len + 1, "{\"error\":\"%s\"}", text);
+
+    return nc_http_set_response(r, status, "application/json", p, len);
 }

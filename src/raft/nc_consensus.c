@@ -91,6 +91,7 @@ typedef struct {
     nc_msec_t               deadline;
     nc_msec_t               asked;
     unsigned                read:1;
+    unsigned                member:2;         /* NC_CONSENSUS_MEMBER_* */
     uint64_t                client_id;        /* a held proposal: */
     uint64_t                seq;
     u_char                 *cmd;
@@ -198,6 +199,13 @@ static void nc_consensus_on_read(nc_channel_t *ch, u_char *body,
     size_t len);
 static void nc_consensus_on_status(nc_channel_t *ch, u_char *body,
     size_t len);
+static void nc_consensus_on_member(nc_channel_t *ch, u_char *body,
+    size_t len);
+static nc_int_t nc_consensus_member_local(uint32_t origin,
+    uint64_t generation, uint64_t req_id, nc_uint_t op, const u_char *text,
+    size_t len);
+static void nc_consensus_members_sync(const nc_raft_entry_t *e, size_t n);
+static void nc_consensus_promote(void);
 static nc_consensus_op_t *nc_consensus_op_alloc(uint32_t origin,
     uint64_t generation, uint64_t req_id);
 static nc_consensus_op_t *nc_consensus_op_find(uint64_t id);
@@ -612,6 +620,10 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
         nc_consensus_on_status(ch, body, len);
         break;
 
+    case NC_CONSENSUS_MEMBER:
+        nc_consensus_on_member(ch, body, len);
+        break;
+
     default:
         nc_log_error(NC_LOG_ALERT, nc_cs.log, 0,
                      "unknown frame type %u from a worker", (unsigned) type);
@@ -775,6 +787,316 @@ nc_consensus_on_read(nc_channel_t *ch, u_char *body, size_t len)
 
 
 static void
+nc_consensus_on_member(nc_channel_t *ch, u_char *body, size_t len)
+{
+    uint32_t                worker;
+    nc_consensus_op_t      *op;
+    nc_consensus_worker_t  *w;
+
+    w = ch->data;
+    worker = (uint32_t) (w - nc_cs.workers);
+
+    if (len < 10 || len > 9 + 128
+        || (body[8] != NC_CONSENSUS_MEMBER_ADD
+            && body[8] != NC_CONSENSUS_MEMBER_REMOVE))
+    {
+        nc_log_error(NC_LOG_ALERT, nc_cs.log, 0, "bad member frame");
+        return;
+    }
+
+    op = nc_consensus_op_alloc(worker, w->generation, nc_le64_get(body));
+
+    if (op == NULL || (op->cmd = malloc(len - 9)) == NULL) {
+        if (op) {
+            nc_consensus_op_answer(op, NC_BUSY, 0, 0);
+        } else {
+            nc_consensus_reply(worker, w->generation, nc_le64_get(body),
+                               NC_BUSY, 0, 0);
+        }
+        return;
+    }
+
+    op->member = body[8];
+    op->len = len - 9;
+    nc_memcpy(op->cmd, body + 9, op->len);
+    nc_cs.held_bytes += op->len;
+
+    nc_consensus_op_go(op);
+}
+
+
+/*
+ * A membership change, on the leader.  Adding: dial the address, learn
+ * the member's node id from its HELLO (NC_AGAIN until then), record its
+ * address in the store (every member then dials it; it survives
+ * snapshots), then propose it as a learner; nc_consensus_promote() makes
+ * it a voter once it has caught up.  Removing the leader itself hands
+ * leadership over first (NC_AGAIN: the next leader removes it).
+ */
+static nc_int_t
+nc_consensus_member_local(uint32_t origin, uint64_t generation,
+    uint64_t req_id, nc_uint_t op, const u_char *text, size_t len)
+{
+    int                      rc;
+    size_t                   n, slot;
+    uint64_t                 id, index, last, best, m;
+    nc_uint_t                i;
+    nc_str_t                 s;
+    nc_peer_t               *p;
+    nc_conf_addr_t           addr;
+    nc_raft_entry_t          e;
+    nc_store_cmd_t           cmd;
+    const nc_raft_conf_t    *conf;
+    nc_consensus_pending_t  *pp;
+    u_char                   key[64], buf[256];
+
+    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER || nc_cs.transferring) {
+        return NC_AGAIN;
+    }
+
+    conf = nc_raft_conf(nc_cs.raft);
+    s.data = (u_char *) text;
+    s.len = len;
+    id = NC_RAFT_NONE;
+    p = NULL;
+
+    if (op == NC_CONSENSUS_MEMBER_REMOVE && len == 16) {
+        /* a node id, for a member whose address is gone with it */
+        for (i = 0; i < 16 && isxdigit(text[i]); i++) { /* void */ }
+
+        if (i == 16) {
+            nc_memcpy(buf, text, 16);
+            buf[16] = '\0';
+            id = strtoull((char *) buf, NULL, 16);
+        }
+    }
+
+    if (id == NC_RAFT_NONE) {
+        if (nc_parse_addr(&s, &addr) != NC_OK) {
+            nc_consensus_reply(origin, generation, req_id, NC_ERROR, 0, 0);
+            return NC_ERROR;
+        }
+
+        n = nc_conf_addr_text(&addr, buf, sizeof(buf));
+
+        if (n == nc_cs.ccf->self.text.len
+            && nc_memcmp(buf, nc_cs.ccf->self.text.data, n) == 0)
+        {
+            id = nc_cs.id;
+
+        } else if (op == NC_CONSENSUS_MEMBER_ADD) {
+            p = nc_peer_add(buf, n);
+
+            if (p == NULL) {
+                nc_consensus_reply(origin, generation, req_id, NC_BUSY, 0, 0);
+                return NC_BUSY;
+            }
+
+            if (!p->ready) {
+                return NC_AGAIN;               /* until its HELLO */
+            }
+
+            id = p->hello.id;
+
+        } else {
+            p = nc_peer_find_addr(buf, n);
+
+            if (p == NULL || !p->seen) {
+                nc_consensus_reply(origin, generation, req_id, NC_DECLINED,
+                                   0, 0);
+                return NC_DECLINED;
+            }
+
+            id = p->hello.id;
+        }
+    }
+
+    if (op == NC_CONSENSUS_MEMBER_ADD) {
+        if (p == NULL || nc_raft_conf_is_voter(conf, id)
+            || nc_raft_conf_is_learner(conf, id))
+        {
+            nc_consensus_reply(origin, generation, req_id, NC_DECLINED, 0, 0);
+            return NC_DECLINED;
+        }
+
+        /* its address first: the members that will talk to it need it */
+        (void) snprintf((char *) key, sizeof(key), "cluster/member/%016"
+                        PRIx64, id);
+
+        nc_memzero(&cmd, sizeof(nc_store_cmd_t));
+        cmd.op = NC_STORE_OP_PUT;
+        cmd.type = NC_STORE_T_RAW;
+        cmd.key = key;
+        cmd.key_len = (uint32_t) strlen((char *) key);
+        cmd.value = p->addr;
+        cmd.value_len = (uint32_t) p->addr_len;
+
+        nc_memzero(&e, sizeof(nc_raft_entry_t));
+        e.type = NC_RAFT_ENTRY_NORMAL;
+        e.data = buf;
+        e.len = (uint32_t) nc_store_cmd_encode(buf, sizeof(buf), &cmd);
+
+        if (e.len == 0 || nc_raft_propose(nc_cs.raft, &e, 1, &last)
+                          != NC_RAFT_OK)
+        {
+            return NC_AGAIN;
+        }
+
+        rc = nc_raft_propose_conf_change(nc_cs.raft, NC_RAFT_CONF_ADD_LEARNER,
+                                         id, &index);
+
+    } else {
+        if (!nc_raft_conf_is_voter(conf, id)
+            && !nc_raft_conf_is_learner(conf, id))
+        {
+            nc_consensus_reply(origin, generation, req_id, NC_DECLINED, 0, 0);
+            return NC_DECLINED;
+        }
+
+        if (id == nc_cs.id) {
+            best = 0;
+
+            for (i = 0; i < conf->n_voters; i++) {
+                m = nc_raft_match(nc_cs.raft, conf->voters[i]);
+
+                if (conf->voters[i] != nc_cs.id && m >= best) {
+                    best = m;
+                    id = conf->voters[i];
+                }
+            }
+
+            if (id != nc_cs.id) {
+                nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                             "this member is being removed: handing "
+                             "leadership over to %016" PRIx64 " first", id);
+                (void) nc_raft_transfer_leader(nc_cs.raft, id);
+                return NC_AGAIN;
+            }
+
+            nc_consensus_reply(origin, generation, req_id, NC_DECLINED, 0, 0);
+            return NC_DECLINED;
+        }
+
+        rc = nc_raft_propose_conf_change(nc_cs.raft, NC_RAFT_CONF_REMOVE, id,
+                                         &index);
+    }
+
+    if (rc == NC_RAFT_BUSY || rc == NC_RAFT_AGAIN) {
+        return NC_AGAIN;                      /* another change is under way */
+    }
+
+    if (rc != NC_RAFT_OK || nc_cs.pending_n == NC_CONSENSUS_MAX_PENDING) {
+        nc_consensus_reply(origin, generation, req_id,
+                           rc == NC_RAFT_DECLINED ? NC_DECLINED : NC_BUSY,
+                           0, 0);
+        return NC_DECLINED;
+    }
+
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0, "%s member %016" PRIx64
+                 " (%.*s) at %" PRIu64,
+                 op == NC_CONSENSUS_MEMBER_ADD ? "adding" : "removing", id,
+                 (int) len, text, index);
+
+    slot = (nc_cs.pending_head + nc_cs.pending_n) % NC_CONSENSUS_MAX_PENDING;
+    pp = &nc_cs.pending[slot];
+    pp->index = index;
+    pp->term = nc_raft_term(nc_cs.raft);
+    pp->req_id = req_id;
+    pp->worker = origin;
+    pp->generation = generation;
+    nc_cs.pending_n++;
+
+    return NC_OK;
+}
+
+
+/* the leader makes caught-up learners voters, one change at a time */
+static void
+nc_consensus_promote(void)
+{
+    nc_uint_t              i;
+    const nc_raft_conf_t  *conf;
+
+    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER || nc_cs.transferring) {
+        return;
+    }
+
+    conf = nc_raft_conf(nc_cs.raft);
+
+    for (i = 0; i < conf->n_learners; i++) {
+        if (nc_raft_propose_conf_change(nc_cs.raft, NC_RAFT_CONF_PROMOTE,
+                                        conf->learners[i], NULL)
+            == NC_RAFT_OK)
+        {
+            nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                         "promoting learner %016" PRIx64 " to voter",
+                         conf->learners[i]);
+            return;
+        }
+    }
+}
+
+
+/*
+ * After membership entries apply: dial the members we do not know yet
+ * (their addresses are in the store), stop dialing removed ones.
+ */
+static void
+nc_consensus_members_sync(const nc_raft_entry_t *e, size_t n)
+{
+    int                        op;
+    size_t                     i;
+    uint64_t                   node, id;
+    nc_uint_t                  k;
+    nc_peer_t                 *p;
+    nc_raft_conf_t             c;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+    char                       key[64];
+
+    for (i = 0; i < n; i++) {
+        if (e[i].type != NC_RAFT_ENTRY_CONF
+            || nc_raft_conf_change_decode(e[i].data, e[i].len, &op, &node, &c)
+               != NC_RAFT_OK)
+        {
+            continue;
+        }
+
+        if (op == NC_RAFT_CONF_REMOVE && node == nc_cs.id) {
+            nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                         "this member was removed from the cluster");
+        }
+
+        if (op == NC_RAFT_CONF_REMOVE && (p = nc_peer_find(node)) != NULL) {
+            nc_peer_remove(p);
+        }
+
+        v = nc_store_pin(nc_store);
+
+        for (k = 0; v && k < c.n_voters + c.n_learners; k++) {
+            id = k < c.n_voters ? c.voters[k] : c.learners[k - c.n_voters];
+
+            if (id == nc_cs.id || nc_peer_find(id) != NULL) {
+                continue;
+            }
+
+            (void) snprintf(key, sizeof(key), "cluster/member/%016" PRIx64,
+                            id);
+
+            rec = nc_store_get(nc_store, v, (u_char *) key, strlen(key));
+
+            if (rec && rec->value_len < NC_CONF_ADDR_STRLEN) {
+                (void) nc_peer_add(nc_store_record_value(rec),
+                                   rec->value_len);
+            }
+        }
+
+        nc_store_unpin(nc_store);
+    }
+}
+
+
+static void
 nc_consensus_on_status(nc_channel_t *ch, u_char *body, size_t len)
 {
     size_t   n;
@@ -843,6 +1165,7 @@ nc_consensus_tick(nc_event_t *ev)
 {
     nc_raft_tick(nc_cs.raft);
     nc_consensus_lead_alone();
+    nc_consensus_promote();
     nc_consensus_ops_expire();
     nc_consensus_ops_flush();
 
@@ -1136,6 +1459,8 @@ nc_consensus_apply(const nc_raft_entry_t *e, size_t n)
                      e[0].index, e[n - 1].index);
         exit(2);
     }
+
+    nc_consensus_members_sync(e, n);
 
     /* answer the proposals whose entries applied */
 
@@ -1614,6 +1939,23 @@ nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type, u_char *body,
 
         break;
 
+    case NC_PEER_MEMBER:
+        if (len < 10 || len > 9 + 128) {
+            break;
+        }
+
+        if (nc_consensus_member_local(NC_CONSENSUS_LINK + (uint32_t) slot,
+                                      l->generation, nc_le64_get(body),
+                                      body[8], body + 9, len - 9)
+            == NC_AGAIN)
+        {
+            nc_consensus_reply(NC_CONSENSUS_LINK + (uint32_t) slot,
+                               l->generation, nc_le64_get(body), NC_AGAIN,
+                               0, 0);
+        }
+
+        break;
+
     default:
         nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
                      "peer %.*s: unexpected frame type %u",
@@ -1777,9 +2119,16 @@ nc_consensus_op_go(nc_consensus_op_t *op)
     lead = nc_raft_leader(nc_cs.raft);
 
     if (lead == nc_cs.id) {
-        st = nc_consensus_propose_local(op->origin, op->generation,
-                                        op->req_id, op->client_id, op->seq,
-                                        op->cmd, op->len);
+        if (op->member) {
+            st = nc_consensus_member_local(op->origin, op->generation,
+                                           op->req_id, op->member, op->cmd,
+                                           op->len);
+        } else {
+            st = nc_consensus_propose_local(op->origin, op->generation,
+                                            op->req_id, op->client_id,
+                                            op->seq, op->cmd, op->len);
+        }
+
         if (st != NC_AGAIN) {
             /* answered, or pending in the log: the op is done */
             nc_consensus_op_free(op);
@@ -1792,8 +2141,10 @@ nc_consensus_op_go(nc_consensus_op_t *op)
         nc_le64_put(head, op->id);
         nc_le64_put(head + 8, op->client_id);
         nc_le64_put(head + 16, op->seq);
+        head[8] = (u_char) op->member;
 
-        if (p && nc_peer_send(p, NC_PEER_FORWARD, head, sizeof(head),
+        if (p && nc_peer_send(p, op->member ? NC_PEER_MEMBER : NC_PEER_FORWARD,
+                              head, op->member ? 9 : sizeof(head),
                               op->cmd, op->len)
                  == NC_OK)
         {

@@ -11,6 +11,8 @@
  *     READ      u64 request id: a linearizable read point (ReadIndex); the
  *               RESULT comes once this node has applied up to it
  *     STATUS    u64 request id, u8 format (NC_CONSENSUS_STATUS_*)
+ *     MEMBER    u64 request id, u8 op (NC_CONSENSUS_MEMBER_*), the peer
+ *               address (add, remove) or the node id in hex (remove)
  *
  *   consensus -> worker
  *     RESULT    u64 request id, i64 status, u64 index, u64 revision
@@ -39,6 +41,10 @@
 #define NC_CONSENSUS_READ           4
 #define NC_CONSENSUS_STATUS         5
 #define NC_CONSENSUS_TEXT           6
+#define NC_CONSENSUS_MEMBER         7
+
+#define NC_CONSENSUS_MEMBER_ADD     1
+#define NC_CONSENSUS_MEMBER_REMOVE  2
 
 #define NC_CONSENSUS_STATUS_RAFT    1         /* GET /v1/cluster/raft */
 #define NC_CONSENSUS_STATUS_NACOS   2         /* Nacos cluster/nodes data */
@@ -92,6 +98,15 @@ typedef void (*nc_consensus_text_pt)(void *data, nc_int_t status,
 
 nc_consensus_req_t *nc_consensus_status(nc_uint_t format,
     nc_consensus_text_pt done, void *data);
+
+/*
+ * Add a member (it joins as a learner and is promoted once caught up) or
+ * remove one.  done(): NC_OK with the index of the change once applied
+ * here; NC_DECLINED: already a member / not a member; NC_ERROR: a bad
+ * address; NC_BUSY: no leader, or the new member did not answer in time.
+ */
+nc_consensus_req_t *nc_consensus_member(nc_uint_t op, const u_char *text,
+    size_t len, nc_consensus_done_pt done, void *data);
 void nc_consensus_cancel(nc_consensus_req_t *req);
 
 /* connections the client holds (its channel): not clients to wait for */

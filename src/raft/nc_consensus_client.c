@@ -161,6 +161,23 @@ nc_consensus_status(nc_uint_t format, nc_consensus_text_pt text, void *data)
 }
 
 
+nc_consensus_req_t *
+nc_consensus_member(nc_uint_t op, const u_char *text, size_t len,
+    nc_consensus_done_pt done, void *data)
+{
+    u_char  o;
+
+    if (len == 0 || len > 128) {
+        return NULL;
+    }
+
+    o = (u_char) op;
+
+    return nc_consensus_send(NC_CONSENSUS_MEMBER, &o, 1, text, len, done,
+                             NULL, data);
+}
+
+
 /* a frame is { u64 request id, a, b } */
 static nc_consensus_req_t *
 nc_consensus_send(nc_uint_t type, const u_char *a, size_t alen,

@@ -36,9 +36,9 @@
 #define NC_PEER_HELLO              1
 #define NC_PEER_RAFT               2          /* an encoded nc_raft_msg_t */
 #define NC_PEER_FORWARD            3          /* u64 id, client, seq, cmd */
-#define NC_PEER_READ               4          /* u64 id */
 #define NC_PEER_RESULT             5          /* u64 id, i64 status, u64
                                                  index, u64 revision */
+#define NC_PEER_MEMBER             6          /* u64 id, u8 op, text */
 
 #define NC_PEER_VERSION            1
 #define NC_PEER_MAX_PEERS          16         /* NC_RAFT_MAX_MEMBERS */
