@@ -26,7 +26,7 @@ use Time::HiRes qw/ time sleep /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(38);
+my $t = Test::Nacre->new()->plan(43);
 
 my $json = JSON::PP->new->canonical;
 my @names = qw/ n1 n2 n3 n4 /;
@@ -195,6 +195,13 @@ is($st, 200, 'n4 removed');
 ok($node{n4}{inst}->wait_for_log(qr/this member was removed/, 10),
     'n4 knows');
 is(scalar keys %{members('n1')}, 3, 'three members again');
+
+# restarted, it learns from the log that its list is stale, and says so
+$node{n4}{inst}->stop();
+$node{n4}{inst}->run();
+ok($node{n4}{inst}->wait_for_log(
+    qr/cluster\.members lists 4 members, the cluster has 3/, 10),
+    'a removed member restarted reports its stale cluster.members');
 $node{n4}{inst}->stop();
 
 ###############################################################################
@@ -241,5 +248,16 @@ is($st, 503, 'adding an address where nobody listens: 503');
 cmp_ok(time() - $t0, '<', 12, 'in bounded time');
 
 ok(put('n2', 'end', 'ok'), 'the cluster still takes writes');
+
+ok(!grep({ $node{$_}{inst}->read_file('logs/error.log')
+        =~ /cluster\.members lists/ } qw/ n1 n2 n3 /),
+    'members whose list is right do not complain');
+
+# snapshots: the current one and its fallback, nothing else left behind
+for my $name (qw/ n1 n2 n3 /) {
+    my @f = glob($node{$name}{inst}->prefix() . '/data/raft/snap/*');
+    ok(@f <= 2 && !grep(/\.tmp$/, @f),
+        "$name keeps at most two snapshot files (" . scalar(@f) . ')');
+}
 
 ###############################################################################

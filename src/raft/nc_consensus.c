@@ -49,6 +49,7 @@
 #include <nc_peer.h>
 #include <sys/random.h>
 #include <sys/mman.h>
+#include <dirent.h>
 
 
 #define NC_CONSENSUS_MAX_WORKERS   NC_STORE_MAX_READERS
@@ -108,6 +109,7 @@ typedef struct {
     unsigned                cluster:1;        /* members beyond self */
     unsigned                bootstrapping:1;  /* fresh, waiting for peers */
     unsigned                transferring:1;   /* leaving: hand over first */
+    unsigned                members_checked:1;
     nc_msec_t               exit_deadline;
 
     nc_raft_t              *raft;
@@ -206,6 +208,8 @@ static nc_int_t nc_consensus_member_local(uint32_t origin,
     size_t len);
 static void nc_consensus_members_sync(const nc_raft_entry_t *e, size_t n);
 static void nc_consensus_promote(void);
+static void nc_consensus_check_members(void);
+static void nc_consensus_clean_snapshots(void);
 static nc_consensus_op_t *nc_consensus_op_alloc(uint32_t origin,
     uint64_t generation, uint64_t req_id);
 static nc_consensus_op_t *nc_consensus_op_find(uint64_t id);
@@ -440,6 +444,8 @@ nc_consensus_init(nc_cycle_t *cycle)
 
         nc_consensus_serve_snapshot(path, &snap);
     }
+
+    nc_consensus_clean_snapshots();
 
     nc_raft_log_hard_state(nc_cs.wal, &hs);
 
@@ -1010,6 +1016,144 @@ nc_consensus_member_local(uint32_t origin, uint64_t generation,
 }
 
 
+/*
+ * cluster.members only bootstraps: once this member has caught up, say so
+ * if the live membership (in the log) names other addresses.  The log
+ * wins; the operator learns the file is stale.
+ */
+static void
+nc_consensus_check_members(void)
+{
+    size_t                 n;
+    uint64_t               id;
+    nc_uint_t              i, k, total, found;
+    nc_peer_t             *p;
+    nc_conf_addr_t        *a;
+    const nc_raft_conf_t  *conf;
+
+    if (nc_cs.members_checked || !nc_cs.ccf->present
+        || nc_raft_commit(nc_cs.raft) == 0
+        || nc_raft_applied(nc_cs.raft) < nc_raft_commit(nc_cs.raft))
+    {
+        return;
+    }
+
+    conf = nc_raft_conf(nc_cs.raft);
+
+    /*
+     * A member being brought up to date sees old configurations go by:
+     * it judges once its own addition has applied.  One that is in none
+     * and hears from no leader was removed: it judges what it has.
+     */
+    if (!nc_raft_conf_is_voter(conf, nc_cs.id)
+        && !nc_raft_conf_is_learner(conf, nc_cs.id)
+        && nc_raft_leader(nc_cs.raft) != NC_RAFT_NONE)
+    {
+        return;
+    }
+    total = conf->n_voters + conf->n_learners;
+    a = nc_cs.ccf->members.elts;
+    n = nc_cs.ccf->members.nelts;
+    found = 0;
+
+    for (k = 0; k < total; k++) {
+        id = k < conf->n_voters ? conf->voters[k]
+                                : conf->learners[k - conf->n_voters];
+
+        if (id == nc_cs.id) {
+            found++;
+            continue;
+        }
+
+        p = nc_peer_find(id);
+
+        if (p == NULL) {
+            return;                     /* not every address known yet */
+        }
+
+        for (i = 0; i < n; i++) {
+            if (a[i].text.len == p->addr_len
+                && nc_memcmp(a[i].text.data, p->addr, p->addr_len) == 0)
+            {
+                found++;
+                break;
+            }
+        }
+    }
+
+    nc_cs.members_checked = 1;
+
+    if (found != total || n != total) {
+        nc_log_error(NC_LOG_WARN, nc_cs.log, 0,
+                     "cluster.members lists %zu members, the cluster has %u "
+                     "(%u of them in the list): the membership in the log "
+                     "is the one in force, the list only bootstraps a new "
+                     "cluster (GET /v1/cluster/raft shows the members)",
+                     n, (unsigned) total, (unsigned) found);
+    }
+}
+
+
+/*
+ * Snapshot files other than the one the log stands on and the one before
+ * it (the fallback) are left over from before a restart, and temporary
+ * files from a crash while writing one.
+ */
+static void
+nc_consensus_clean_snapshots(void)
+{
+    DIR            *dir;
+    char            path[PATH_MAX + 320];
+    uint64_t        term, index;
+    struct dirent  *de;
+
+    (void) snprintf(path, sizeof(path), "%s/snap", nc_cs.dir);
+
+    dir = opendir(path);
+    if (dir == NULL) {
+        return;
+    }
+
+    /* the newest one below the current is the fallback */
+    while ((de = readdir(dir)) != NULL) {
+        if (sscanf(de->d_name, "%16" SCNx64 "-%16" SCNx64 ".snap", &term,
+                   &index) == 2
+            && index < nc_cs.snap_index && index > nc_cs.prev_index)
+        {
+            nc_cs.prev_index = index;
+            nc_cs.prev_term = term;
+        }
+    }
+
+    rewinddir(dir);
+
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+
+        if (strstr(de->d_name, ".tmp") == NULL) {
+            if (sscanf(de->d_name, "%16" SCNx64 "-%16" SCNx64 ".snap", &term,
+                       &index) != 2
+                || index == nc_cs.snap_index || index == nc_cs.prev_index)
+            {
+                continue;
+            }
+        }
+
+        (void) snprintf(path, sizeof(path), "%s/snap/%s", nc_cs.dir,
+                        de->d_name);
+
+        if (unlink(path) == 0) {
+            nc_log_error(NC_LOG_INFO, nc_cs.log, 0,
+                         "removed the stale snapshot file \"%s\"", path);
+        }
+    }
+
+    (void) closedir(dir);
+}
+
+
 /* the leader makes caught-up learners voters, one change at a time */
 static void
 nc_consensus_promote(void)
@@ -1166,6 +1310,7 @@ nc_consensus_tick(nc_event_t *ev)
     nc_raft_tick(nc_cs.raft);
     nc_consensus_lead_alone();
     nc_consensus_promote();
+    nc_consensus_check_members();
     nc_consensus_ops_expire();
     nc_consensus_ops_flush();
 
