@@ -236,7 +236,7 @@ for my $i (1 .. 250) {
 }
 
 is($many, 250, '250 more writes while it is down');
-cmp_ok(status($lead2)->{snapshot_index}, '>', 40,
+ok($t->wait_until(sub { status($lead2)->{snapshot_index} > 40 }, 10),
     'the leader has compacted its log behind a snapshot');
 
 $off = $node{$lead}{inst}->log_offset();

@@ -131,7 +131,8 @@ for my $i (1 .. 200) {
 
 is($n, 200, '200 writes');
 my $lead = leader_of('n1');
-cmp_ok(status($lead)->{snapshot_index}, '>', 100, 'the log was compacted');
+ok($t->wait_until(sub { status($lead)->{snapshot_index} > 100 }, 10),
+    'the log was compacted');
 
 ###############################################################################
 

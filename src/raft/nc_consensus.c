@@ -50,6 +50,8 @@
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 
 #define NC_CONSENSUS_MAX_WORKERS   NC_STORE_MAX_READERS
@@ -136,6 +138,14 @@ typedef struct {
     uint64_t                prev_index;        /* the fallback snapshot */
     uint64_t                prev_term;
 
+    /* a snapshot being written by its thread */
+    pthread_t               snap_thread;
+    unsigned                snap_running:1;
+    _Atomic int             snap_result;      /* 0 running, 1 ok, -1 no */
+    const nc_store_version_t  *snap_version;
+    nc_raft_log_snap_t      snap_next;
+    char                    snap_path[PATH_MAX + 64];
+
     /* the snapshot image the leader serves to members behind it */
     u_char                 *image;
     size_t                  image_len;
@@ -175,6 +185,7 @@ static void nc_consensus_run(void);
 static void nc_consensus_apply(const nc_raft_entry_t *e, size_t n);
 static void nc_consensus_publish(uint64_t applied);
 static void nc_consensus_snapshot(void);
+static void nc_consensus_snapshot_done(void);
 static void nc_consensus_snap_path(char *buf, size_t size, uint64_t term,
     uint64_t index);
 static void nc_consensus_serve_snapshot(const char *path,
@@ -1311,6 +1322,7 @@ nc_consensus_tick(nc_event_t *ev)
     nc_consensus_lead_alone();
     nc_consensus_promote();
     nc_consensus_check_members();
+    nc_consensus_snapshot_done();
     nc_consensus_ops_expire();
     nc_consensus_ops_flush();
 
@@ -1487,17 +1499,36 @@ nc_consensus_send(nc_raft_msg_t *msgs, size_t n)
 
 
 /*
- * Snapshot the published version and compact the log behind it.  Written
- * inline for now: about half a second per million small items, during
- * which this node neither applies nor answers its peers (a thread holding
- * the version with nc_store_pin() would take this off the loop).
+ * Snapshot the published version and compact the log behind it.  The
+ * image is written by a thread (about half a second per million small
+ * items) while the loop goes on applying, replicating and answering: the
+ * version stays pinned (nc_store_pin) until the thread is done, and the
+ * loop records the snapshot in the log when the tick finds it finished.
  */
+static void *
+nc_consensus_snapshot_thread(void *arg)
+{
+    nc_int_t  rc;
+
+    rc = nc_store_snapshot_write(nc_store, nc_cs.snap_version,
+                                 nc_cs.snap_path, NULL, 0, NULL);
+
+    atomic_store(&nc_cs.snap_result, rc == NC_OK ? 1 : -1);
+
+    return NULL;
+}
+
+
 static void
 nc_consensus_snapshot(void)
 {
+    int                        err;
     char                       path[PATH_MAX + 64];
-    nc_raft_log_snap_t         snap;
     const nc_store_version_t  *v;
+
+    if (nc_cs.snap_running) {
+        return;
+    }
 
     v = nc_store_pin(nc_store);
 
@@ -1506,10 +1537,12 @@ nc_consensus_snapshot(void)
         return;
     }
 
-    nc_memzero(&snap, sizeof(nc_raft_log_snap_t));
-    snap.index = v->applied_index;
-    snap.term = v->applied_term;
-    snap.conf = *nc_raft_conf(nc_cs.raft);
+    nc_memzero(&nc_cs.snap_next, sizeof(nc_raft_log_snap_t));
+    nc_cs.snap_next.index = v->applied_index;
+    nc_cs.snap_next.term = v->applied_term;
+
+    /* conf changes take effect as they apply: this is the one at index */
+    nc_cs.snap_next.conf = *nc_raft_conf(nc_cs.raft);
 
     (void) snprintf(path, sizeof(path), "%s/snap", nc_cs.dir);
 
@@ -1520,25 +1553,63 @@ nc_consensus_snapshot(void)
         return;
     }
 
-    nc_consensus_snap_path(path, sizeof(path), snap.term, snap.index);
+    nc_consensus_snap_path(nc_cs.snap_path, sizeof(nc_cs.snap_path),
+                           nc_cs.snap_next.term, nc_cs.snap_next.index);
 
-    if (nc_store_snapshot_write(nc_store, v, path, NULL, 0, NULL) != NC_OK) {
-        /* the log keeps everything: try again at the next threshold */
+    nc_cs.snap_version = v;
+    atomic_store(&nc_cs.snap_result, 0);
+
+    err = pthread_create(&nc_cs.snap_thread, NULL,
+                         nc_consensus_snapshot_thread, NULL);
+
+    if (err != 0) {
+        nc_log_error(NC_LOG_CRIT, nc_cs.log, err, "pthread_create() failed");
         nc_store_unpin(nc_store);
         return;
     }
 
-    nc_store_unpin(nc_store);
+    nc_cs.snap_running = 1;
+}
 
-    if (nc_raft_log_snapshot_taken(nc_cs.wal, &snap) != NC_OK) {
+
+/* the tick: a finished snapshot goes into the log */
+static void
+nc_consensus_snapshot_done(void)
+{
+    int                  rc;
+    char                 path[PATH_MAX + 64];
+    nc_raft_log_snap_t  *snap;
+
+    if (!nc_cs.snap_running || (rc = atomic_load(&nc_cs.snap_result)) == 0) {
+        return;
+    }
+
+    (void) pthread_join(nc_cs.snap_thread, NULL);
+    nc_store_unpin(nc_store);
+    nc_cs.snap_running = 0;
+
+    snap = &nc_cs.snap_next;
+
+    if (rc < 0) {
+        /* logged by the store; the log keeps everything: try again later */
+        return;
+    }
+
+    if (snap->index <= nc_cs.snap_index) {
+        /* the leader's snapshot was installed meanwhile */
+        (void) unlink(nc_cs.snap_path);
+        return;
+    }
+
+    if (nc_raft_log_snapshot_taken(nc_cs.wal, snap) != NC_OK) {
         nc_log_error(NC_LOG_EMERG, nc_cs.log, 0,
                      "the Raft log refused a snapshot marker; restarting");
         exit(1);
     }
 
-    nc_raft_compacted(nc_cs.raft, snap.index);
+    nc_raft_compacted(nc_cs.raft, snap->index);
 
-    nc_consensus_serve_snapshot(path, &snap);
+    nc_consensus_serve_snapshot(nc_cs.snap_path, snap);
 
     /* keep the previous snapshot as a fallback, drop the one before it */
     if (nc_cs.prev_index) {
@@ -1553,12 +1624,12 @@ nc_consensus_snapshot(void)
 
     nc_cs.prev_index = nc_cs.snap_index;
     nc_cs.prev_term = nc_cs.snap_term;
-    nc_cs.snap_index = snap.index;
-    nc_cs.snap_term = snap.term;
+    nc_cs.snap_index = snap->index;
+    nc_cs.snap_term = snap->term;
 
     nc_log_error(NC_LOG_INFO, nc_cs.log, 0,
                  "snapshot at %" PRIu64 " (term %" PRIu64 ") written",
-                 snap.index, snap.term);
+                 snap->index, snap->term);
 }
 
 
