@@ -23,7 +23,7 @@ use Time::HiRes qw/ time /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-plan(tests => 68);
+plan(tests => 71);
 
 # op builders: times are [call, ret], ret undef = unknown outcome
 
@@ -363,12 +363,14 @@ sub random_history {
 }
 
 # make a read stale for sure: it reads a value whose write was overwritten
-# by a write that completed before the read was called
+# by a write that completed before the read was called; the first read
+# that can be, or the last one
 sub corrupt {
-    my ($h) = @_;
+    my ($h, $late) = @_;
 
     my @ops = sort { $a->{call} <=> $b->{call} } @$h;
-    for my $g (grep { $_->{op} eq 'get' && defined $_->{ret} } @ops) {
+    my @gets = grep { $_->{op} eq 'get' && defined $_->{ret} } @ops;
+    for my $g ($late ? reverse @gets : @gets) {
         my @w = grep { $_->{key} eq $g->{key} && defined $_->{ret}
             && $_->{op} ne 'get' && ($_->{op} ne 'cas' || $_->{ok})
             && $_->{ret} < $g->{call} } @ops;
@@ -383,7 +385,6 @@ sub corrupt {
 }
 
 srand(20240611);
-my $t_all = time();
 
 my $h = random_history(clients => 10, keys => 5, per_client => 200,
     unknown => 0.02);
@@ -414,14 +415,28 @@ $h = random_history(clients => 10, keys => 1, per_client => 400,
     unknown => 0.03);
 $t0 = time();
 ($_, $info) = check($h, timeout => 60);
-$dt = time() - $t0;
+$dt += time() - $t0;
 ok($_, 'random: 4000 ops on one key by 10 clients are linearizable')
     or diag($info->{explanation} // 'search budget exhausted');
 note(sprintf('random hot key: %d ops (%d unknown), %d states, %d steps, '
     . '%.2fs', $info->{ops}, $info->{keys}{k0}{unknown_ops},
-    $info->{states}, $info->{steps}, $dt));
+    $info->{states}, $info->{steps}, $info->{time}));
+cmp_ok($dt, '<', 10, 'random: both checked in a few seconds');
 corrupt($h);
 bad($h, 'random hot key: one stale read');
+
+# a stale read near the end: every alternative before it is tried
+$h = random_history(clients => 10, keys => 1, per_client => 200,
+    unknown => 0.03);
+$g = corrupt($h, 1);
+$info = bad($h, 'random hot key: one stale read near the end');
+note(sprintf('random late: %d states, %d steps, %.2fs, %d subsumed',
+    $info->{states}, $info->{steps}, $info->{time},
+    $info->{keys}{k0}{subsumed}));
+
+($to, $info) = check($h, memory => 0);
+ok(!defined $to && $info->{explanation} =~ /memory/,
+    'a memory budget exhausted gives undef');
 
 # many timeouts
 $h = random_history(clients => 8, keys => 1, per_client => 150,
@@ -431,8 +446,6 @@ ok($_, 'random: 1200 ops on one key, 20% unknown outcomes')
     or diag($info->{explanation} // 'search budget exhausted');
 note(sprintf('random timeouts: %d states, %d steps, %.2fs',
     $info->{states}, $info->{steps}, $info->{time}));
-
-cmp_ok(time() - $t_all, '<', 15, 'random: checked in a few seconds');
 
 ###############################################################################
 
@@ -503,11 +516,14 @@ sub brute_order {
 }
 
 sub tiny_history {
+    my (%o) = (min => 2, max => 5, clients => 3, spoil => 1, @_);
     my (@ops, $vn);
-    my @t = map { rand 2 } 1 .. 3;
+    my @t = map { rand 2 } 1 .. $o{clients};
     my ($raft, %s) = (0, ex => 0);
-    my @pre = map { my $c = int rand 3; my $call = $t[$c] + rand 2;
-        $t[$c] = $call + rand 4; [ $c, $call, $t[$c] ] } 1 .. 2 + int rand 4;
+    my @pre = map { my $c = int rand $o{clients};
+        my $call = $t[$c] + rand 2; $t[$c] = $call + rand 4;
+        [ $c, $call, $t[$c] ] } 1 .. $o{min} + int rand($o{max} - $o{min} + 1);
+    my $spoil = rand() < $o{spoil};
 
     for (sort { $a->[1] <=> $b->[1] } @pre) {
         my ($c, $call, $ret) = @$_;
@@ -517,7 +533,8 @@ sub tiny_history {
         my %h = (client => "c$c", key => 'k', op => $op,
             call => sprintf('%.1f', $call), ret => sprintf('%.1f', $ret));
         $h{value} = 'v' . ++$vn if $op eq 'put' || $op eq 'cas';
-        $h{expect} = int rand 4 if $op eq 'cas';
+        $h{expect} = rand() < 0.5 ? $s{i} // 0 : int rand($raft + 2)
+            if $op eq 'cas';
         my %old = %s;
         if ($op eq 'get') {
             $h{found} = $s{ex} ? 1 : 0;
@@ -542,6 +559,7 @@ sub tiny_history {
             %s = %old if rand() < 0.5;
         } elsif ($p < 0.32) {
             delete $h{index};
+        } elsif (!$spoil) {
         } elsif ($p < 0.5 && $op eq 'get' && $vn) {
             @h{qw/ found rvalue rindex /} = (1, 'v' . (1 + int rand $vn),
                 1 + int rand($raft + 1));
@@ -571,6 +589,154 @@ sub tiny_history {
         }
     }
     is($agree, $n, "as brute force on $n tiny histories ($yes linearizable)")
+        or diag($first);
+}
+
+# against a plain search over the same model, without any of the pruning
+# rules, on histories of 8 to 20 ops
+
+sub plain {
+    my ($h, $io) = @_;
+
+    my @ops = grep { defined $_->{ret} || $_->{op} ne 'get' } @$h;
+    my $n = @ops;
+    my (%writes, %vidx, %taken, %bindable, $conflict);
+    $writes{$_->{value}}++ for grep { defined $_->{value} } @ops;
+    my $take = sub {
+        my ($i, $v) = @_;
+        return unless defined $i;
+        $conflict = 1 if exists $taken{$i} && $taken{$i} ne $v;
+        $taken{$i} = $v;
+    };
+    for my $j (0 .. $n - 1) {
+        my $o = $ops[$j];
+        next unless defined $o->{ret};
+        if ($o->{op} eq 'put' || ($o->{op} eq 'cas' && $o->{ok})) {
+            $take->($o->{index}, "v$o->{value}");
+            $vidx{$o->{value}} //= $o->{index} if defined $o->{index};
+        } elsif ($o->{op} eq 'delete') {
+            $take->($o->{index}, "d$j");
+        } elsif ($o->{op} eq 'get' && $o->{found} && defined $o->{rindex}) {
+            $take->($o->{rindex}, "v$o->{rvalue}");
+        }
+    }
+    return 0 if $conflict;
+    for my $o (@ops) {
+        next unless defined $o->{ret};
+        $vidx{$o->{rvalue}} //= $o->{rindex}
+            if $o->{op} eq 'get' && $o->{found} && defined $o->{rindex};
+        $bindable{$o->{rindex}} = 1
+            if $o->{op} eq 'get' && defined $o->{rindex};
+    }
+    $bindable{$_->{expect}} = 1 for grep { $_->{op} eq 'cas'
+        && $_->{expect} && (!defined $_->{ret} || $_->{ok}) } @ops;
+
+    # a state: [ exists, value, index or undef, {X}, {B}, last index ]
+    my $no = sub {
+        my ($e, $v, $s) = @_;
+        return (exists $taken{$e} && $taken{$e} ne "v$v") || $s->[3]{$e}
+            || $s->[4]{$e} || ($io && $e <= $s->[5]);
+    };
+    my $after = sub {       # the states op $o can lead to from $s
+        my ($s, $o) = @_;
+        my ($ex, $v, $ix, $x, $b, $hw) = @$s;
+        my $known = defined $o->{ret};
+        if ($o->{op} eq 'get') {
+            return $ex ? () : ($s) unless $o->{found};
+            return () unless $ex && $v eq $o->{rvalue};
+            my $ri = $o->{rindex};
+            return ($s) unless defined $ri;
+            return defined $ix ? ($ix == $ri ? ($s) : ())
+                : $no->($ri, $v, $s) ? ()
+                : ([ 1, $v, $ri, {}, $b, $io ? $ri : 0 ]);
+        }
+        my $i = $o->{index} // (defined $o->{value}
+            && $writes{$o->{value}} == 1 ? $vidx{$o->{value}} : undef);
+        my $w = sub {       # write: check and move the last index
+            my ($hw) = @_;
+            return $hw unless $io && defined $i;
+            return $i > $hw ? $i : undef;
+        };
+        if ($o->{op} eq 'put') {
+            my $h2 = $w->($hw) // return ();
+            return ([ 1, $o->{value}, $i, {}, $b, $h2 ]);
+        }
+        if ($o->{op} eq 'delete') {
+            my $h2 = $w->($hw) // return ();
+            return ([ 0, '', undef, {}, $b, $h2 ]);
+        }
+        my $e = $o->{expect};
+        my ($can, $cant, $bind) = $e == 0 ? (!$ex, $ex, 0)
+            : !$ex ? (0, 1, 0)
+            : defined $ix ? ($ix == $e, $ix != $e, 0)
+            : $no->($e, $v, $s) ? (0, 1, 0) : (1, 1, 1);
+        if ($known && !$o->{ok}) {
+            return () unless $cant;
+            return ([ 1, $v, undef, { %$x, $e => 1 }, $b, $hw ])
+                if $ex && !defined $ix && $e && $bindable{$e}
+                    && !$no->($e, $v, $s);
+            return ($s);
+        }
+        return () unless $can;
+        my ($b2, $h2) = ($b, $hw);
+        if ($bind) {
+            $b2 = { %$b };
+            $b2->{$e} = 1 unless exists $taken{$e};
+            $h2 = $e if $io;
+        }
+        $h2 = $w->($h2) // return ();
+        return ([ 1, $o->{value}, $i, {}, $b2, $h2 ]);
+    };
+    my $key = sub {
+        my ($s) = @_;
+        return join '|', map { ref $_ ? join(',', sort keys %$_) : $_ // '?' }
+            @$s;
+    };
+
+    my %seen;
+    my $search;
+    $search = sub {
+        my ($placed, $s) = @_;
+        my $deadline = 9**9**9;
+        for my $j (grep { !vec($placed, $_, 1) } 0 .. $n - 1) {
+            my $r = $ops[$j]{ret};
+            $deadline = $r if defined $r && $r < $deadline;
+        }
+        return 1 if $deadline == 9**9**9;
+        return 0 if $seen{$placed . $key->($s)}++;
+        for my $j (grep { !vec($placed, $_, 1) } 0 .. $n - 1) {
+            next if $ops[$j]{call} > $deadline;
+            my $p2 = $placed;
+            vec($p2, $j, 1) = 1;
+            for my $s2 ($after->($s, $ops[$j])) {
+                return 1 if $search->($p2, $s2);
+            }
+        }
+        return 0;
+    };
+    my $r = $search->("\0" x ($n / 8 + 1), [ 0, '', undef, {}, {}, 0 ]);
+    undef $search;
+    return $r;
+}
+
+{
+    my ($n, $agree, $yes, $first) = (200, 0, 0);
+    for (1 .. $n) {
+        my $h = tiny_history(min => 8, max => 20, clients => 5,
+            spoil => 0.5);
+        my ($r, $r1) = (plain($h, 0), plain($h, 1));
+        my ($c) = check($h, index_order => 0);
+        my ($c1) = check($h);
+        $yes += $r;
+        if (defined $c && $c == $r && defined $c1 && $c1 == $r1) {
+            $agree++;
+        } else {
+            $first //= "plain search $r/$r1, checker " . ($c // 'undef')
+                . '/' . ($c1 // 'undef') . " (without/with the index "
+                . "order)\n" . format_history($h);
+        }
+    }
+    is($agree, $n, "as a plain search on $n histories ($yes linearizable)")
         or diag($first);
 }
 

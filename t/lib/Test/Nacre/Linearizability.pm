@@ -6,14 +6,16 @@ package Test::Nacre::Linearizability;
 # subhistory is: Herlihy & Wing's locality, Porcupine's P-compositionality).
 # Core Perl only.
 #
-#   use Test::Nacre::Linearizability;
+#   use Test::Nacre::Linearizability qw/ check format_history /;
 #
-#   my ($ok, $info) = Test::Nacre::Linearizability::check(\@history,
-#       timeout => 10);
+#   my ($ok, $info) = check(\@history, timeout => 10);
 #   # $ok: 1 linearizable, 0 violation, undef search budget exhausted
 #   diag($info->{explanation}) if defined $ok && !$ok;
-#   diag(Test::Nacre::Linearizability::format_history(\@history,
-#       key => $info->{key}));
+#   diag(format_history(\@history, key => $info->{key},
+#       around => $info->{keys}{$info->{key}}{op}, context => 20));
+#
+# (nothing is exported by default; Test::Nacre::Linearizability::check
+# works too)
 #
 # An operation is a hashref:
 #
@@ -107,12 +109,18 @@ package Test::Nacre::Linearizability;
 # (with it, the search is still permissive about where in the log an
 # unknown index lies).
 #
-# Pruning, each rule keeping a linearization of every linearizable history:
+# Pruning, each rule keeping a linearization of every linearizable history
+# (checked against a brute-force search in t/linearizability_checker.t):
 #
 #   - pend: an unknown-outcome write placed right before a put, a delete,
 #     or the end has no visible effect (put and delete overwrite the whole
 #     state) and can be dropped; so after placing one the search only
-#     accepts a get or a cas next (the state flag "pend");
+#     accepts a get or a cas next (the state's "pend");
+#   - need: more, after a run of unknown-outcome puts, deletes and cas of
+#     unread values (that bound no index), the next op must fit none of the
+#     states before the run: if it fits one, it can move there (a get or a
+#     failed cas) or the run can be dropped (a write overwrites it); the
+#     states before the run are part of the state's key;
 #   - dropped: an unknown-outcome put/cas whose value no get read, or delete
 #     when no get read 404, can only matter to a later cas: with no other
 #     cas that can take effect after its call, it is left out;
@@ -125,10 +133,13 @@ package Test::Nacre::Linearizability;
 #     index); members of a class are placed in call order (a linearization
 #     using a later one while an earlier one is unplaced works as well with
 #     the earlier one: it was called before), and only the classes that can
-#     change the current state are tried;
+#     change the current state are tried; an unknown delete followed by an
+#     unknown create (cas expecting 0) is not tried when an unknown put can
+#     come instead (it does the same, and the pair can stand in for the put
+#     wherever that put is used later);
 #   - narrows: an unknown-outcome op whose result allows no more than the
-#     current state (same register; X, B, last index, pend no smaller) is
-#     not placed: not placing it does at least as well;
+#     current state (same register; X, B, last index no smaller; pend
+#     stricter) is not placed: not placing it does at least as well;
 #   - forced: a get or a failed cas that fits the current state and leaves
 #     it as it is is placed at once, with no alternative tried at that
 #     point (moving it to the front of any working order still works: it
@@ -145,11 +156,18 @@ package Test::Nacre::Linearizability;
 # The search is an explicit-stack version of Porcupine's checkSingle: a
 # doubly linked list of the call and return entries of the completed (and
 # promoted) ops sorted by time, the classes of unknown-outcome ops beside
-# it, a stack of (op, where it came from, previous state), and the memo of
-# (bitset of placed ops, state) in a hash keyed by a vec() string plus the
-# state's key. Cost: about 0.5 s for 4000 ops on one key by 10 clients
-# with a few percent of unknown outcomes (a slow laptop core), most of it
-# linear in the history; the worst case is exponential, hence the budget.
+# it, a stack of (op, where it came from, previous state), and a memo of
+# configurations: the placed completed ops (a vec() bitset, keyed compactly
+# as the first unplaced op and the placed ones after it), the members of
+# each class placed, and the state.
+#
+# Cost (one core of a laptop, 4000 ops on one key by 10 clients, random
+# workload): linearizable, 3% unknown outcomes, about 0.6 s; 20%, about
+# 1-4 s. A violation means exploring every alternative before it: near the
+# end of such a history, 2-6 s with 3-5% unknown outcomes; with 10% the
+# default memory budget runs out (undef) after ~30 s. Without unknown
+# outcomes, well under a second either way. The worst case is exponential,
+# hence the budgets.
 
 use strict;
 use warnings;
@@ -175,7 +193,7 @@ use constant {
 #   timeout     => seconds, the search budget for the whole history
 #                  (default 60); when exhausted the key (and the result) is
 #                  undef, "unknown"
-#   memory      => MB, the memo's budget per key (default 512, estimated);
+#   memory      => MB, the memo's budget per key (default 256, estimated);
 #                  when exhausted, the same
 #   index_order => 1 (default) / 0, see R3 above
 #   initial     => { key => { value => v, index => i } }: keys that exist
@@ -230,7 +248,7 @@ sub check {
 
         my $r = _check_key($k, $bykey{$k}, $deadline, $io,
             $opts{initial} ? $opts{initial}{$k} : undef, \@warnings,
-            $opts{memory} // 512);
+            $opts{memory} // 256);
         $info{keys}{$k} = $r;
         $info{states} += $r->{states};
         $info{steps} += $r->{steps};
@@ -250,8 +268,11 @@ sub check {
     $info{time} = time() - $t0;
     $info{ok} = $bad ? 0 : $unknown ? undef : 1;
     if (!$bad && $unknown) {
-        $info{explanation} = sprintf('search budget (%gs) exhausted on '
-            . 'key(s) %s', $timeout, join(', ', @{$info{unknown_keys}}));
+        $info{explanation} = 'search budget exhausted: ' . join(', ', map {
+            my $b = $info{keys}{$_}{budget} // 'time';
+            "key '$_' (" . ($b eq 'time' ? "${timeout}s" : "memory, "
+                . ($opts{memory} // 256) . ' MB') . ')'
+        } @{$info{unknown_keys}}) . "\n";
     }
 
     return ($info{ok}, \%info);
@@ -410,8 +431,6 @@ sub _check_key {
     }
 
     # per-op arrays; op ids follow call order
-
-    @list = sort { $a->{call} <=> $b->{call} } @list;
     #
     # Unknown-outcome puts and cas whose value a get read must have taken
     # effect (as a success) before the earliest such get returned: they are
@@ -420,6 +439,8 @@ sub _check_key {
     # have the same effect on every state (an unread value stands for all
     # unread values: $opaque), so when several are candidates at one point,
     # trying one of them is enough.
+
+    @list = sort { $a->{call} <=> $b->{call} } @list;
 
     my %readdl;     # vid -> the earliest ret of a get that read it
     for my $o (@all) {
@@ -486,6 +507,10 @@ sub _check_key {
     my @CASK = grep { defined } map { $cls{$_} }
         grep { /^C[1-9]/ } keys %cls;
     my @UK = map { $cls{$_} } grep { /^U/ } keys %cls;
+    # (an unread value's unknown index can only be bound to an index no
+    # one else owns)
+    my @CASK_free = grep { !exists $taken{substr($CLS[$CQ[$_][0]], 1)} }
+        @CASK;
 
     # the classes worth trying on state $s, past class $after: a put, a
     # delete, a create, a cas expecting the state's index, any cas when
@@ -494,7 +519,8 @@ sub _check_key {
         my ($s, $after) = @_;
         my @l = grep { defined } map { $cls{$_} } 'P', 'D', 'C0',
             $s->[S_EX] && defined $s->[S_IDX] ? "C$s->[S_IDX]" : ();
-        push @l, @CASK if $s->[S_EX] && !defined $s->[S_IDX];
+        push @l, $s->[S_VID] == $opaque ? @CASK_free : @CASK
+            if $s->[S_EX] && !defined $s->[S_IDX];
         push @l, @UK;
         return [ sort { $a <=> $b } grep { $_ > $after } @l ];
     };
@@ -702,7 +728,8 @@ sub _check_key {
     my $bits = "\0" x (($n >> 3) + 1);    # the placed completed ops
     my %memo;
     my $nfail = 0;
-    my $max_entries = int($memory * 1048576 / 400);
+    my $max_entries = int($memory * 1048576 / 650);   # measured, roughly
+    my $budget;
     my $remaining = $known;
     my $steps = 0;
     my $ok;
@@ -756,13 +783,13 @@ sub _check_key {
         return $c;
     };
 
-    # Memo: %memo holds every configuration seen (all bits and the state);
-    # a configuration is seen only once along a path, so seeing it again
-    # means it failed. %fail holds the failed ones by (the completed ops'
-    # bits, the state), with how many members of each class they had
-    # placed: a configuration with the same completed ops and state that
-    # has placed at least as many of every class has fewer unknown-outcome
-    # ops left to use, and fails as well.
+    # Memo: %memo holds every configuration seen (the placed completed ops,
+    # the members of each class placed, the state); a configuration is seen
+    # only once along a path, so seeing it again means it failed. %fail
+    # holds the failed ones by (placed completed ops, state), with how many
+    # members of each class they had placed: a configuration with the same
+    # completed ops and state that has placed at least as many of every
+    # class has fewer unknown-outcome ops left to use, and fails as well.
 
     my %used;           # class -> members placed, the nonzero ones
     my %fail;
@@ -782,8 +809,9 @@ sub _check_key {
         }
         return $k;
     };
+    my $us = '';        # %used as a string
     my $uset = sub {
-        return join(',', map { "$_:$used{$_}" } sort { $a <=> $b } keys %used);
+        $us = join(',', map { "$_:$used{$_}" } sort { $a <=> $b } keys %used);
     };
 
     my $place = sub {
@@ -801,6 +829,7 @@ sub _check_key {
             my $k = -1 - $from;
             $cptr[$k]++;
             $used{$k}++;
+            $uset->();
         }
     };
     my $unplace = sub {
@@ -817,6 +846,7 @@ sub _check_key {
             my $k = -1 - $from;
             $cptr[$k]--;
             delete $used{$k} unless --$used{$k};
+            $uset->();
         }
     };
 
@@ -825,7 +855,7 @@ sub _check_key {
 
         $place->($i, $from);
         my $ks = $kset->() . '|' . $skey->($ns);
-        my $pr = $memo{$ks . '|' . $uset->()}++;
+        my $pr = $memo{$ks . '|' . $us}++;
         if (!$pr && (my $f = $fail{$ks})) {
             F: for my $u (@$f) {
                 for (my $j = 0; $j < @$u; $j += 2) {
@@ -860,11 +890,13 @@ sub _check_key {
             last;
         }
 
-        if (!(++$steps & 255) && (time() > $deadline
-            || keys(%memo) + $nfail > $max_entries))
-        {
-            $ok = undef;
-            last;
+        if (!(++$steps & 255)) {
+            $budget = time() > $deadline ? 'time'
+                : keys(%memo) + $nfail > $max_entries ? 'memory' : undef;
+            if ($budget) {
+                $ok = undef;
+                last;
+            }
         }
 
         if ($fresh) {
@@ -977,6 +1009,7 @@ sub _check_key {
         unknown_ops => scalar(grep { !defined $_->{ret} } @$ops),
         dropped => $dropped // 0, promoted => $promoted,
         states => scalar(keys %memo), subsumed => $pruned,
+        budget => $budget,
         steps => $steps, time => time() - $t0,
     );
 
