@@ -152,7 +152,10 @@ static nc_conf_node_t *nc_conf_value(nc_conf_node_t *map, const char *key);
 static nc_int_t nc_conf_check_cluster(nc_conf_ctx_t *ctx,
     const nc_conf_section_t *section, nc_conf_node_t *node, u_char *base);
 static nc_int_t nc_conf_check_secret(nc_conf_ctx_t *ctx,
-    nc_conf_node_t *node, nc_str_t *path);
+    nc_conf_node_t *node, nc_str_t *path, const char *name, size_t min,
+    size_t max);
+static nc_int_t nc_conf_check_auth(nc_conf_ctx_t *ctx,
+    const nc_conf_section_t *section, nc_conf_node_t *node, u_char *base);
 
 static nc_int_t nc_conf_set_flag(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
@@ -342,6 +345,26 @@ static const nc_conf_section_t  nc_conf_cluster_section = {
 };
 
 
+static const nc_conf_cmd_t  nc_conf_auth_cmds[] = {
+
+    { nc_string("enabled"), NC_CONF_T_FLAG, 0,
+      offsetof(nc_conf_auth_t, enabled), 0, 0, "true", NULL },
+
+    { nc_string("admin_password_file"), NC_CONF_T_PATH, 0,
+      offsetof(nc_conf_auth_t, admin_password_file), 0, 0, NULL, NULL },
+
+    { nc_string("token_ttl"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_auth_t, token_ttl), 1000, 30 * 24 * 3600 * 1000LL,
+      "5h", NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_auth_section = {
+    "auth", nc_conf_auth_cmds, nc_nelems(nc_conf_auth_cmds),
+    nc_conf_check_auth
+};
+
+
 static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
     { nc_string("daemon"), NC_CONF_T_FLAG, 0,
@@ -377,7 +400,8 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
     { nc_string("cluster"), NC_CONF_T_MAP, NC_CONF_F_OPTIONAL,
       offsetof(nc_conf_t, cluster), 0, 0, NULL, &nc_conf_cluster_section },
 
-    { nc_string("auth"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
+    { nc_string("auth"), NC_CONF_T_MAP, 0,
+      offsetof(nc_conf_t, auth), 0, 0, NULL, &nc_conf_auth_section },
     { nc_string("gateway"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
     { nc_string("store"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, store), 0, 0, NULL, &nc_conf_store_section },
@@ -1487,10 +1511,31 @@ nc_conf_check_cluster(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
 
     if (cluster->secret_file.data) {
         return nc_conf_check_secret(ctx, nc_conf_value(node, "secret_file"),
-                                    &cluster->secret_file);
+                                    &cluster->secret_file, "secret_file",
+                                    NC_CONF_SECRET_MIN, NC_CONF_SECRET_MAX);
     }
 
     return NC_OK;
+}
+
+
+/* the admin password stays out of the conf too: checked, not kept */
+static nc_int_t
+nc_conf_check_auth(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
+    nc_conf_node_t *node, u_char *base)
+{
+    nc_conf_auth_t  *auth;
+
+    auth = (nc_conf_auth_t *) base;
+
+    if (auth->admin_password_file.data == NULL) {
+        return NC_OK;
+    }
+
+    return nc_conf_check_secret(ctx,
+                                nc_conf_value(node, "admin_password_file"),
+                                &auth->admin_password_file,
+                                "admin_password_file", 8, 1024);
 }
 
 
@@ -1503,13 +1548,16 @@ nc_conf_check_cluster(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
 
 static nc_int_t
 nc_conf_check_secret(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
-    nc_str_t *path)
+    nc_str_t *path, const char *name, size_t min, size_t max)
 {
     int        fd, err;
     size_t     len;
     ssize_t    n;
-    nc_str_t   key = nc_string("secret_file");
-    u_char     buf[NC_CONF_SECRET_MAX];
+    nc_str_t   key;
+    u_char     buf[NC_CONF_SECRET_MAX + 1];
+
+    key.data = (u_char *) name;
+    key.len = strlen(name);
 
     fd = nc_conf_open_file(ctx, &key, node, path);
     if (fd == -1) {
@@ -1531,8 +1579,9 @@ nc_conf_check_secret(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
             close(fd);
             explicit_bzero(buf, sizeof(buf));
 
-            nc_conf_error(ctx, node, "read() \"%s\" for \"secret_file\" "
-                          "failed (%d: %s)", path->data, err, strerror(err));
+            nc_conf_error(ctx, node, "read() \"%s\" for \"%s\" "
+                          "failed (%d: %s)", path->data, name, err,
+                          strerror(err));
             return NC_ERROR;
         }
 
@@ -1549,11 +1598,10 @@ nc_conf_check_secret(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
 
     explicit_bzero(buf, sizeof(buf));
 
-    if (len < NC_CONF_SECRET_MIN) {
-        nc_conf_error(ctx, node, "the secret in \"%s\" for \"secret_file\" "
-                      "is %zu bytes long without its newline, at least %d "
-                      "are needed",
-                      path->data, len, NC_CONF_SECRET_MIN);
+    if (len < min || len > max) {
+        nc_conf_error(ctx, node, "the secret in \"%s\" for \"%s\" "
+                      "is %zu bytes long without its newline, %zu to %zu "
+                      "are needed", path->data, name, len, min, max);
         return NC_ERROR;
     }
 

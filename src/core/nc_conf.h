@@ -82,6 +82,18 @@ typedef struct {
 } nc_conf_cluster_t;
 
 
+/*
+ * auth: on by default.  The first leader of a cluster creates the admin
+ * user "nacos" with the password in admin_password_file, or a random one
+ * it writes to data/initial-admin-password.
+ */
+typedef struct {
+    nc_flag_t       enabled;                   /* true */
+    nc_str_t        admin_password_file;       /* absolute; len 0: none */
+    nc_msec_t       token_ttl;                 /* 5h */
+} nc_conf_auth_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -101,9 +113,10 @@ struct nc_conf_s {
     nc_conf_api_t   api;
     nc_conf_store_t store;
     nc_conf_cluster_t cluster;
+    nc_conf_auth_t  auth;
 
     /*
-     * Sections reserved for later subsystems: `auth`, `gateway`,
+     * Sections reserved for later subsystems: `gateway`,
      * `naming`, `config`. The loader accepts each as an empty map
      * today; their fields arrive with their subsystems.
      */

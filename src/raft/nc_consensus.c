@@ -43,6 +43,8 @@
 #include <nc_store.h>
 #include <nc_store_apply.h>
 #include <nc_store_kv.h>
+#include <nc_store_auth.h>
+#include <nc_auth_crypto.h>
 #include <nc_raft.h>
 #include <nc_raft_log.h>
 #include <nc_consensus.h>
@@ -52,6 +54,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <openssl/crypto.h>
 
 
 #define NC_CONSENSUS_MAX_WORKERS   NC_STORE_MAX_READERS
@@ -112,6 +115,16 @@ typedef struct {
     unsigned                bootstrapping:1;  /* fresh, waiting for peers */
     unsigned                transferring:1;   /* leaving: hand over first */
     unsigned                members_checked:1;
+
+    /* the auth bootstrap this leader proposed: its index, and the
+     * generated password to hand to the operator once it applies */
+    uint64_t                auth_index;
+    uint64_t                auth_term;
+    size_t                  auth_password_len;
+    u_char                  auth_password[NC_AUTH_PASSWORD_MAX_LEN + 1];
+    size_t                  auth_value_len;   /* 0: not prepared */
+    u_char                  auth_value[NC_AUTH_KEY_LEN
+                                       + NC_AUTH_PASSWORD_HASH_LEN];
     nc_msec_t               exit_deadline;
 
     nc_raft_t              *raft;
@@ -220,6 +233,10 @@ static nc_int_t nc_consensus_member_local(uint32_t origin,
 static void nc_consensus_members_sync(const nc_raft_entry_t *e, size_t n);
 static void nc_consensus_promote(void);
 static void nc_consensus_check_members(void);
+static void nc_consensus_auth_bootstrap(void);
+static nc_int_t nc_consensus_auth_prepare(void);
+static void nc_consensus_auth_applied(const nc_raft_entry_t *e,
+    const nc_store_result_t *res);
 static void nc_consensus_clean_snapshots(void);
 static nc_consensus_op_t *nc_consensus_op_alloc(uint32_t origin,
     uint64_t generation, uint64_t req_id);
@@ -392,6 +409,7 @@ nc_consensus_init(nc_cycle_t *cycle)
 
     /* the state machine's domains */
     nc_store_kv_init();
+    nc_store_auth_init();
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */
     (void) snprintf(dir, sizeof(dir), "%s/raft", conf->data_dir.data);
@@ -461,6 +479,9 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_raft_log_hard_state(nc_cs.wal, &hs);
 
     if (last == 0 && snap.index == 0 && hs.term == 0) {
+        /* a new store will want its auth key, maybe from this node */
+        (void) nc_consensus_auth_prepare();
+
         if (nc_cs.cluster) {
             nc_cs.bootstrapping = 1;
 
@@ -1165,6 +1186,210 @@ nc_consensus_clean_snapshots(void)
 }
 
 
+/*
+ * A leader whose store has no token key makes one, with the admin user
+ * "nacos": the password from auth.admin_password_file, or a random one
+ * that goes to data/initial-admin-password once the entry applies.  The
+ * command is declined if another leader's bootstrap applied first.  The
+ * KDF takes about a tenth of a second, once in the life of a cluster.
+ */
+static void
+nc_consensus_auth_bootstrap(void)
+{
+    uint64_t                   last;
+    nc_raft_entry_t            e;
+    const nc_store_version_t  *v;
+    u_char                     cmd[NC_STORE_CMD_HEADER + 64
+                                   + sizeof(nc_cs.auth_value)];
+
+    if (nc_cs.auth_term == (uint64_t) -1) {
+        return;                         /* done, here or by another leader */
+    }
+
+    v = nc_store_pin(nc_store);
+
+    if (v != NULL
+        && nc_store_get(nc_store, v, (u_char *) NC_STORE_AUTH_KEY,
+                        sizeof(NC_STORE_AUTH_KEY) - 1) != NULL)
+    {
+        nc_store_unpin(nc_store);
+
+        /* what this node prepared is not needed: forget it */
+        OPENSSL_cleanse(nc_cs.auth_password, sizeof(nc_cs.auth_password));
+        OPENSSL_cleanse(nc_cs.auth_value, sizeof(nc_cs.auth_value));
+        nc_cs.auth_password_len = 0;
+        nc_cs.auth_value_len = 0;
+        nc_cs.auth_index = 0;
+        nc_cs.auth_term = (uint64_t) -1;
+        return;
+    }
+
+    nc_store_unpin(nc_store);
+
+    if (v == NULL || nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER
+        || nc_cs.transferring
+        || (nc_cs.auth_index && nc_cs.auth_term == nc_raft_term(nc_cs.raft)))
+    {
+        return;
+    }
+
+    if (nc_cs.auth_value_len == 0 && nc_consensus_auth_prepare() != NC_OK) {
+        return;
+    }
+
+    nc_memzero(&e, sizeof(nc_raft_entry_t));
+    e.type = NC_RAFT_ENTRY_NORMAL;
+    e.data = cmd;
+    e.len = (uint32_t) nc_store_auth_command(cmd, sizeof(cmd),
+                                             NC_STORE_AUTH_BOOTSTRAP,
+                                             NULL, NULL, NULL,
+                                             nc_cs.auth_value,
+                                             nc_cs.auth_value_len);
+
+    if (e.len == 0 || nc_raft_propose(nc_cs.raft, &e, 1, &last) != NC_RAFT_OK)
+    {
+        OPENSSL_cleanse(cmd, sizeof(cmd));
+        return;
+    }
+
+    OPENSSL_cleanse(cmd, sizeof(cmd));
+
+    nc_cs.auth_index = last;
+    nc_cs.auth_term = nc_raft_term(nc_cs.raft);
+}
+
+
+/*
+ * The key, the password and its hash, made ahead: a fresh node does it
+ * before its loop starts (before it is ready), so the KDF never holds up
+ * proposals or heartbeats.
+ */
+static nc_int_t
+nc_consensus_auth_prepare(void)
+{
+    size_t      len, hlen;
+    ssize_t     n;
+    nc_fd_t     fd;
+    nc_conf_t  *conf;
+
+    conf = nc_cs.cycle->conf;
+
+    if (conf->auth.admin_password_file.len) {
+        fd = open((char *) conf->auth.admin_password_file.data,
+                  O_RDONLY | O_CLOEXEC);
+        if (fd == NC_INVALID_FILE) {
+            nc_log_error(NC_LOG_CRIT, nc_cs.log, errno, "open(\"%s\") failed",
+                         conf->auth.admin_password_file.data);
+            return NC_ERROR;
+        }
+
+        n = read(fd, nc_cs.auth_password, sizeof(nc_cs.auth_password) - 1);
+        (void) close(fd);
+
+        while (n > 0 && (nc_cs.auth_password[n - 1] == '\n'
+                         || nc_cs.auth_password[n - 1] == '\r'))
+        {
+            n--;
+        }
+
+        if (n < 8) {
+            nc_log_error(NC_LOG_CRIT, nc_cs.log, 0,
+                         "\"%s\" holds no usable password",
+                         conf->auth.admin_password_file.data);
+            return NC_ERROR;
+        }
+
+        len = (size_t) n;
+        nc_cs.auth_password_len = 0;      /* the operator has it */
+
+    } else {
+        len = nc_auth_random_password(nc_cs.auth_password,
+                                      sizeof(nc_cs.auth_password) - 1);
+        nc_cs.auth_password_len = len;
+    }
+
+    nc_auth_random(nc_cs.auth_value, NC_AUTH_KEY_LEN);
+
+    hlen = nc_auth_password_hash(nc_cs.auth_password, len, 0,
+                                 nc_cs.auth_value + NC_AUTH_KEY_LEN,
+                                 sizeof(nc_cs.auth_value) - NC_AUTH_KEY_LEN);
+
+    if (nc_cs.auth_password_len == 0) {
+        OPENSSL_cleanse(nc_cs.auth_password, sizeof(nc_cs.auth_password));
+    }
+
+    if (hlen == 0) {
+        return NC_ERROR;
+    }
+
+    nc_cs.auth_value_len = NC_AUTH_KEY_LEN + hlen;
+
+    return NC_OK;
+}
+
+
+static void
+nc_consensus_auth_applied(const nc_raft_entry_t *e,
+    const nc_store_result_t *res)
+{
+    char      path[PATH_MAX];
+    size_t    len;
+    nc_fd_t   fd;
+
+    len = nc_cs.auth_password_len;
+
+    if (e->term != nc_cs.auth_term || res->status != NC_OK) {
+        /* overwritten, or another leader's bootstrap applied first */
+        goto done;
+    }
+
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                 "auth: created the admin user \"" NC_STORE_AUTH_ADMIN_USER
+                 "\" and the token signing key");
+
+    if (len == 0) {
+        goto done;                      /* from auth.admin_password_file */
+    }
+
+    (void) snprintf(path, sizeof(path), "%s/initial-admin-password",
+                    nc_cs.cycle->conf->data_dir.data);
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    if (fd == NC_INVALID_FILE) {
+        nc_log_error(NC_LOG_CRIT, nc_cs.log, errno, "open(\"%s\") failed; "
+                     "reset the password of \"" NC_STORE_AUTH_ADMIN_USER
+                     "\" with auth.admin_password_file", path);
+        goto done;
+    }
+
+    nc_cs.auth_password[len++] = '\n';
+
+    if (write(fd, nc_cs.auth_password, len) != (ssize_t) len
+        || fsync(fd) == -1)
+    {
+        nc_log_error(NC_LOG_CRIT, nc_cs.log, errno, "write(\"%s\") failed",
+                     path);
+    }
+
+    (void) close(fd);
+
+    /* the path, never the password */
+    nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
+                 "auth: the password of \"" NC_STORE_AUTH_ADMIN_USER "\" is "
+                 "in \"%s\" (mode 0600): log in and change it", path);
+
+done:
+
+    OPENSSL_cleanse(nc_cs.auth_password, sizeof(nc_cs.auth_password));
+    OPENSSL_cleanse(nc_cs.auth_value, sizeof(nc_cs.auth_value));
+    nc_cs.auth_password_len = 0;
+    nc_cs.auth_value_len = 0;
+    nc_cs.auth_index = 0;
+    nc_cs.auth_term = (uint64_t) -1;    /* not again in any term: applied */
+}
+
+
 /* the leader makes caught-up learners voters, one change at a time */
 static void
 nc_consensus_promote(void)
@@ -1429,6 +1654,8 @@ again:
         nc_consensus_publish(applied);
         applied = 0;
 
+        nc_consensus_auth_bootstrap();
+
         /* caught up: a sole voter campaigns, and its no-op goes out now */
         nc_consensus_lead_alone();
         nc_consensus_ops_flush();
@@ -1677,6 +1904,14 @@ nc_consensus_apply(const nc_raft_entry_t *e, size_t n)
     }
 
     nc_consensus_members_sync(e, n);
+
+    if (nc_cs.auth_index) {
+        for (i = 0; i < n; i++) {
+            if (e[i].index == nc_cs.auth_index) {
+                nc_consensus_auth_applied(&e[i], &nc_cs.results[i]);
+            }
+        }
+    }
 
     /* answer the proposals whose entries applied */
 
@@ -2721,6 +2956,13 @@ static void
 nc_consensus_exit(void)
 {
     nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0, "exit");
+
+    /* the snapshot thread reads the store the writer state below frees */
+    if (nc_cs.snap_running) {
+        (void) pthread_join(nc_cs.snap_thread, NULL);
+        nc_store_unpin(nc_store);
+        nc_cs.snap_running = 0;
+    }
 
     nc_peer_close_all();
     nc_raft_log_close(nc_cs.wal);

@@ -223,3 +223,72 @@ nc_store_apply_put(nc_store_t *s, const nc_store_cmd_t *c, uint64_t index,
 
     return nc_store_insert(s, rec);
 }
+
+
+/* every key under a prefix, inside the open batch */
+nc_int_t
+nc_store_apply_delete_prefix(nc_store_t *s, const u_char *prefix, size_t len)
+{
+    u_char                  **keys, **p;
+    size_t                   *lens, *l, n, cap, i;
+    u_char                    key[NC_STORE_MAX_KEY_LEN];
+    nc_int_t                  rc;
+    nc_store_iter_t          *it;
+    const nc_store_record_t  *rec;
+
+    /* collect first: the tree changes under a delete */
+    it = malloc(sizeof(nc_store_iter_t));
+    if (it == NULL) {
+        return NC_STORE_FULL;
+    }
+
+    nc_store_iter_init(it, s, *nc_store_batch_root(s), prefix, len, NULL, 0);
+
+    keys = NULL;
+    lens = NULL;
+    n = 0;
+    cap = 0;
+    rc = NC_OK;
+
+    while ((rec = nc_store_iter_next(it)) != NULL) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            p = realloc(keys, cap * sizeof(u_char *));
+            if (p == NULL) {
+                rc = NC_STORE_FULL;
+                break;
+            }
+
+            keys = p;
+
+            l = realloc(lens, cap * sizeof(size_t));
+            if (l == NULL) {
+                rc = NC_STORE_FULL;
+                break;
+            }
+
+            lens = l;
+        }
+
+        /* the record stays put until the deletes below */
+        keys[n] = (u_char *) nc_store_record_key(rec);
+        lens[n] = rec->key_len;
+        n++;
+    }
+
+    free(it);
+
+    /* copy the keys: a delete may free the record that holds one */
+    for (i = 0; rc == NC_OK && i < n; i++) {
+        nc_memcpy(key, keys[i], lens[i]);
+
+        if (nc_store_delete(s, key, lens[i]) == NC_STORE_FULL) {
+            rc = NC_STORE_FULL;
+        }
+    }
+
+    free(keys);
+    free(lens);
+
+    return rc;
+}

@@ -100,5 +100,10 @@ nc_int_t nc_store_cmd_decode(nc_store_cmd_t *c, const u_char *p, size_t len);
 nc_int_t nc_store_apply(nc_store_t *s, const nc_raft_entry_t *entries,
     size_t n, nc_store_result_t *results);
 
+/* for domain handlers: delete every key under a prefix in the open batch;
+ * NC_OK or NC_STORE_FULL */
+nc_int_t nc_store_apply_delete_prefix(nc_store_t *s, const u_char *prefix,
+    size_t len);
+
 
 #endif /* _NC_STORE_APPLY_H_INCLUDED_ */

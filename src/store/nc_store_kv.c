@@ -16,8 +16,6 @@ static nc_int_t nc_store_kv_apply(nc_store_t *s, const nc_raft_entry_t *e,
 static nc_int_t nc_store_kv_put(nc_store_t *s, const nc_store_cmd_t *c,
     const u_char *key, size_t key_len, uint64_t index,
     const nc_store_record_t *old, nc_store_result_t *res);
-static nc_int_t nc_store_kv_delete_tree(nc_store_t *s, const u_char *prefix,
-    size_t len);
 
 
 void
@@ -94,7 +92,7 @@ nc_store_kv_apply(nc_store_t *s, const nc_raft_entry_t *e,
     }
 
     if (c.op == NC_STORE_KV_DELETE_TREE) {
-        return nc_store_kv_delete_tree(s, c.key, c.key_len);
+        return nc_store_apply_delete_prefix(s, c.key, c.key_len);
     }
 
     old = nc_store_lookup(s, c.key, c.key_len);
@@ -175,72 +173,4 @@ nc_store_kv_put(nc_store_t *s, const nc_store_cmd_t *c, const u_char *key,
     res->revision = index;
 
     return nc_store_insert(s, rec);
-}
-
-
-static nc_int_t
-nc_store_kv_delete_tree(nc_store_t *s, const u_char *prefix, size_t len)
-{
-    u_char                  **keys, **p;
-    size_t                   *lens, *l, n, cap, i;
-    u_char                    key[NC_STORE_MAX_KEY_LEN];
-    nc_int_t                  rc;
-    nc_store_iter_t          *it;
-    const nc_store_record_t  *rec;
-
-    /* collect first: the tree changes under a delete */
-    it = malloc(sizeof(nc_store_iter_t));
-    if (it == NULL) {
-        return NC_STORE_FULL;
-    }
-
-    nc_store_iter_init(it, s, *nc_store_batch_root(s), prefix, len, NULL, 0);
-
-    keys = NULL;
-    lens = NULL;
-    n = 0;
-    cap = 0;
-    rc = NC_OK;
-
-    while ((rec = nc_store_iter_next(it)) != NULL) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            p = realloc(keys, cap * sizeof(u_char *));
-            if (p == NULL) {
-                rc = NC_STORE_FULL;
-                break;
-            }
-
-            keys = p;
-
-            l = realloc(lens, cap * sizeof(size_t));
-            if (l == NULL) {
-                rc = NC_STORE_FULL;
-                break;
-            }
-
-            lens = l;
-        }
-
-        /* the record stays put until the deletes below */
-        keys[n] = (u_char *) nc_store_record_key(rec);
-        lens[n] = rec->key_len;
-        n++;
-    }
-
-    free(it);
-
-    /* copy the keys: a delete may free the record that holds one */
-    for (i = 0; rc == NC_OK && i < n; i++) {
-        nc_memcpy(key, keys[i], lens[i]);
-
-        if (nc_store_delete(s, key, lens[i]) == NC_STORE_FULL) {
-            rc = NC_STORE_FULL;
-        }
-    }
-
-    free(keys);
-    free(lens);
-
-    return rc;
 }

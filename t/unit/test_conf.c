@@ -597,7 +597,12 @@ static const test_error_case_t  test_errors[] = {
 
     /* reserved sections */
     { "config: {x: 1}\n", NAME ":1:10: unknown key \"x\" in \"config\"" },
-    { "auth: 1\n", NAME ":1:7: expected an empty map for \"auth\"" },
+    { "auth: 1\n", NAME ":1:7: expected a map for \"auth\"" },
+    { "auth:\n  token_ttl: 500ms\n",
+      NAME ":2:14: expected a duration from 1s to 30d for \"token_ttl\"" },
+    { "auth:\n  enabled: maybe\n",
+      NAME ":2:12: expected true, false, on or off for \"enabled\"" },
+    { "auth:\n  user: x\n", NAME ":2:3: unknown key \"user\" in \"auth\"" },
     { "naming: []\n", NAME ":1:9: expected an empty map for \"naming\"" },
 
     /* store */
@@ -839,7 +844,7 @@ test_cluster(void **state)
     assert_null(load(yaml, err));
     snprintf(expected, sizeof(expected),
              NAME ":4:16: the secret in \"%s/15.key\" for \"secret_file\" "
-             "is 15 bytes long without its newline, at least 16 are needed",
+             "is 15 bytes long without its newline, 16 to 4096 are needed",
              test_dir);
     assert_string_equal(err, expected);
 
@@ -1397,7 +1402,10 @@ test_dump_format(void **state)
         "    gzip_comp_level: 1\n"
         "    root: " PREFIX "/html\n"
         "# cluster: not configured\n"
-        "auth: {}\n"
+        "auth:\n"
+        "    enabled: true\n"
+        "    # admin_password_file: not configured\n"
+        "    token_ttl: 5h\n"
         "gateway: {}\n"
         "store:\n"
         "    shm_size: 1g\n"
