@@ -301,6 +301,16 @@ nc_unix_recv(nc_connection_t *c, u_char *buf, size_t size)
         n = recv(c->fd, buf, size, 0);
 
         if (n > 0) {
+            /*
+             * A short read emptied the socket: wait for its next edge
+             * rather than try again, so that a client that keeps up with
+             * us cannot hold the worker while the others wait (a pending
+             * end of file is still read at once).
+             */
+            if ((size_t) n < size && !rev->eof) {
+                rev->ready = 0;
+            }
+
             return n;
         }
 
