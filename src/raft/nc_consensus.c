@@ -55,6 +55,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <openssl/crypto.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 
 #define NC_CONSENSUS_MAX_WORKERS   NC_STORE_MAX_READERS
@@ -1736,6 +1738,9 @@ static void *
 nc_consensus_snapshot_thread(void *arg)
 {
     nc_int_t  rc;
+
+    /* background work: the loop's replies and heartbeats come first */
+    (void) setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19);
 
     rc = nc_store_snapshot_write(nc_store, nc_cs.snap_version,
                                  nc_cs.snap_path, NULL, 0, NULL);

@@ -25,6 +25,9 @@
 
 #define NC_STORE_RETIRE_MIN      1024
 
+/* objects a commit frees at most: a long pin drains over several */
+#define NC_STORE_RECLAIM_BATCH   16384
+
 /* a reader that holds memory back this long is a bug: it is killed */
 #define NC_STORE_STALL_LOG_MSEC  5000
 #define NC_STORE_STALL_KILL_MSEC 30000
@@ -455,7 +458,7 @@ nc_store_unpin(nc_store_t *s)
 size_t
 nc_store_reclaim(nc_store_t *s)
 {
-    size_t               freed, bytes;
+    size_t               freed, bytes, n;
     uint64_t             e, min;
     nc_uint_t            i;
     nc_store_writer_t   *w;
@@ -475,7 +478,12 @@ nc_store_reclaim(nc_store_t *s)
 
     freed = 0;
 
-    while (w->head < w->n) {
+    /*
+     * A bounded amount per call: after a long pin (a snapshot being
+     * written) the backlog is drained over the next batches instead of in
+     * one pause of the apply path.
+     */
+    for (n = 0; w->head < w->n && n < NC_STORE_RECLAIM_BATCH; n++) {
         r = &w->retired[w->head];
 
         if (r->epoch == 0 || r->epoch > min) {
