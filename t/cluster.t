@@ -29,7 +29,7 @@ use Time::HiRes qw/ time sleep /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(53);
+my $t = Test::Nacre->new()->plan(57);
 
 my $ELECTION = 1;                                # seconds, as configured
 my $json = JSON::PP->new->canonical;
@@ -331,5 +331,20 @@ is(peer_send("GET / HTTP/1.0\r\n\r\n"), 'closed', 'HTTP on the peer port');
 ok(put($victim, 'still', 'fine'), "$victim still takes writes");
 is(raw($_, 'still', 1), 'fine', "consistent read on $_ after the garbage")
     for @names;
+
+###############################################################################
+
+# no quorum: a write waits a bounded time for a leader, then 503 with JSON
+
+$node{$_}{inst}->stop() for $names[1], $names[2];
+
+my $t1 = time();
+($st, $h, $b) = req($names[0], 'PUT', '/v1/kv/lonely', 'x');
+my $waited = time() - $t1;
+
+is($st, 503, 'without a quorum a write gets 503');
+like($b, qr/^\{"error":"[^"]+"\}$/, 'with a JSON error');
+cmp_ok($waited, '<', 8, sprintf('after a bounded wait (%.1f s)', $waited));
+is(raw($names[0], 'still'), 'fine', 'reads go on from the local store');
 
 ###############################################################################

@@ -117,6 +117,7 @@ typedef struct {
     unsigned                bootstrapping:1;  /* fresh, waiting for peers */
     unsigned                transferring:1;   /* leaving: hand over first */
     unsigned                members_checked:1;
+    nc_msec_t               leader_seen;      /* last tick with a leader */
 
     /* the auth bootstrap this leader proposed: its index, and the
      * generated password to hand to the operator once it applies */
@@ -219,6 +220,7 @@ static void nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type,
     u_char *body, size_t len);
 static void nc_consensus_peer_down(nc_peer_t *p);
 static void nc_consensus_send(nc_raft_msg_t *msgs, size_t n);
+static void nc_consensus_fail_pending(void);
 
 static nc_int_t nc_consensus_propose_local(uint32_t origin,
     uint64_t generation, uint64_t req_id, uint64_t client_id, uint64_t seq,
@@ -1548,6 +1550,17 @@ nc_consensus_tick(nc_event_t *ev)
     nc_raft_tick(nc_cs.raft);
     nc_consensus_lead_alone();
     nc_consensus_promote();
+
+    if (nc_raft_leader(nc_cs.raft) != NC_RAFT_NONE) {
+        nc_cs.leader_seen = nc_current_msec;
+
+    } else if (nc_cs.pending_n
+               && nc_current_msec - nc_cs.leader_seen
+                  > nc_cs.ccf->election_timeout)
+    {
+        nc_consensus_fail_pending();
+    }
+
     nc_consensus_check_members();
     nc_consensus_snapshot_done();
     nc_consensus_ops_expire();
@@ -1666,6 +1679,31 @@ again:
 
     if (snapshot) {
         nc_consensus_snapshot();
+    }
+}
+
+
+/*
+ * This node stopped leading and no other leader has shown up for an
+ * election timeout (it lost its quorum): what it proposed may yet commit
+ * or be overwritten, nobody can tell.  The clients hear now that the
+ * outcome is unknown rather than wait for it.  With a new leader, the
+ * entries that apply answer their proposals as usual.
+ */
+static void
+nc_consensus_fail_pending(void)
+{
+    nc_consensus_pending_t  *p;
+
+    while (nc_cs.pending_n) {
+        p = &nc_cs.pending[nc_cs.pending_head];
+
+        nc_consensus_reply(p->worker, p->generation, p->req_id, NC_BUSY, 0,
+                           0);
+
+        nc_cs.pending_head = (nc_cs.pending_head + 1)
+                             % NC_CONSENSUS_MAX_PENDING;
+        nc_cs.pending_n--;
     }
 }
 
