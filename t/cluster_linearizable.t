@@ -50,6 +50,8 @@ for my $i (1 .. 3) {
     $n->write_file_expand('nacre.yaml', <<"EOF");
 daemon: false
 worker_processes: 2
+auth:
+  enabled: false              # this file tests the store, t/auth.t tests auth
 api:
   listen: 127.0.0.1:%%PORT_883$i%%
 cluster:

@@ -27,6 +27,8 @@ my $t = Test::Nacre->new();
 $t->write_file_expand('nacre.yaml', <<'EOF')->plan(16);
 daemon: false
 worker_processes: 1
+auth:
+  enabled: false              # this file tests the store, t/auth.t tests auth
 api:
   listen: 127.0.0.1:%%PORT_8848%%
 EOF

@@ -33,6 +33,8 @@ my $t = Test::Nacre->new();
 $t->write_file_expand('nacre.yaml', <<'EOF')->plan(15);
 daemon: false
 worker_processes: 2
+auth:
+  enabled: false              # this file tests the store, t/auth.t tests auth
 api:
   listen: 127.0.0.1:%%PORT_8848%%
 EOF

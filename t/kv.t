@@ -31,6 +31,8 @@ my $t = Test::Nacre->new();
 $t->write_file_expand('nacre.yaml', <<'EOF')->plan(71);
 daemon: false
 worker_processes: 2
+auth:
+  enabled: false              # this file tests the store, t/auth.t tests auth
 api:
   listen: 127.0.0.1:%%PORT_8848%%
 EOF
@@ -274,6 +276,8 @@ my $small = $t->instance('small');
 $small->write_file_expand('nacre.yaml', <<'EOF');
 daemon: false
 worker_processes: 1
+auth:
+  enabled: false              # this file tests the store, t/auth.t tests auth
 api:
   listen: 127.0.0.1:%%PORT_8849%%
 store:

@@ -10,6 +10,7 @@
 #include <nc_http.h>
 #include <nc_store.h>
 #include <nc_api.h>
+#include <nc_auth.h>
 
 
 static nc_int_t nc_api_health(nc_http_request_t *r);
@@ -21,10 +22,14 @@ nc_api_init_routes(nc_cycle_t *cycle)
 {
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                           "/nacos/v1/console/health/liveness", 0,
-                          nc_api_health) != NC_OK
+                          NC_AUTH_ANON, nc_api_health) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/console/health/readiness", 0,
-                             nc_api_readiness) != NC_OK
+                             NC_AUTH_ANON, nc_api_readiness) != NC_OK
+        || nc_http_add_route(NC_HTTP_POST, "/nacos/v1/auth/login", 0,
+                             NC_AUTH_ANON, nc_auth_login_handler) != NC_OK
+        || nc_http_add_route(NC_HTTP_POST, "/nacos/v1/auth/users/login", 0,
+                             NC_AUTH_ANON, nc_auth_login_handler) != NC_OK
         || nc_api_kv_init_routes(cycle) != NC_OK
         || nc_api_cluster_init_routes(cycle) != NC_OK)
     {
@@ -39,9 +44,9 @@ nc_api_init_routes(nc_cycle_t *cycle)
 
     /* the console's static files come last: every API path wins over them */
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/nacos", 0,
-                          nc_http_static_redirect) != NC_OK
+                          NC_AUTH_ANON, nc_http_static_redirect) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/nacos/", 1,
-                             nc_http_static_handler) != NC_OK)
+                             NC_AUTH_ANON, nc_http_static_handler) != NC_OK)
     {
         return NC_ERROR;
     }

@@ -19,6 +19,7 @@
 #include <nc_http.h>
 #include <nc_consensus.h>
 #include <nc_api.h>
+#include <nc_auth.h>
 
 
 typedef struct {
@@ -48,12 +49,12 @@ nc_int_t
 nc_api_cluster_init_routes(nc_cycle_t *cycle)
 {
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/v1/cluster/raft", 0,
-                          nc_api_cluster_raft) != NC_OK
+                          NC_AUTH_USER, nc_api_cluster_raft) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/core/cluster/nodes", 0,
-                             nc_api_cluster_nodes) != NC_OK
+                             NC_AUTH_USER, nc_api_cluster_nodes) != NC_OK
         || nc_http_add_route(NC_HTTP_PUT | NC_HTTP_DELETE,
-                             NC_API_CLUSTER_MEMBERS, 1,
+                             NC_API_CLUSTER_MEMBERS, 1, NC_AUTH_ADMIN,
                              nc_api_cluster_member) != NC_OK)
     {
         return NC_ERROR;

@@ -12,6 +12,7 @@
 #include <nc_http.h>
 #include <nc_json.h>
 #include <nc_api.h>
+#include <nc_auth.h>
 
 #if (NC_DEBUG)
 
@@ -38,10 +39,11 @@ nc_api_debug_init_routes(nc_cycle_t *cycle)
     all = NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST | NC_HTTP_PUT
           | NC_HTTP_DELETE | NC_HTTP_PATCH;
 
-    if (nc_http_add_route(all, "/nacre/debug/echo", 0, nc_api_debug_echo)
-        != NC_OK
+    /* debug builds only, for the HTTP tests: no identity needed */
+    if (nc_http_add_route(all, "/nacre/debug/echo", 0, NC_AUTH_ANON,
+                          nc_api_debug_echo) != NC_OK
         || nc_http_add_route(NC_HTTP_GET, "/nacre/debug/sleep", 0,
-                             nc_api_debug_sleep) != NC_OK)
+                             NC_AUTH_ANON, nc_api_debug_sleep) != NC_OK)
     {
         return NC_ERROR;
     }

@@ -25,6 +25,7 @@
 #include <nc_store_kv.h>
 #include <nc_consensus.h>
 #include <nc_api.h>
+#include <nc_auth.h>
 
 #include <openssl/evp.h>
 
@@ -72,9 +73,15 @@ static nc_int_t nc_api_kv_index_header(nc_http_request_t *r, uint64_t index);
 nc_int_t
 nc_api_kv_init_routes(nc_cycle_t *cycle)
 {
-    return nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_PUT
-                             | NC_HTTP_DELETE, NC_API_KV_PATH, 1,
-                             nc_api_kv_handler);
+    /* any user reads, the admins write */
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, NC_API_KV_PATH, 1,
+                          NC_AUTH_USER, nc_api_kv_handler) != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return nc_http_add_route(NC_HTTP_PUT | NC_HTTP_DELETE, NC_API_KV_PATH, 1,
+                             NC_AUTH_ADMIN, nc_api_kv_handler);
 }
 
 

@@ -142,6 +142,9 @@ struct nc_http_request_s {
 
     nc_msec_t               start_msec;
 
+    nc_str_t                auth_user;          /* who: nc_auth_check() */
+
+    unsigned                auth_admin:1;
     unsigned                keepalive:1;
     unsigned                header_only:1;
     unsigned                reading_body:1;
@@ -151,11 +154,16 @@ struct nc_http_request_s {
 };
 
 
-/* one route: method mask and path (exact, or prefix ending in '/') */
+/*
+ * One route: method mask and path (exact, or prefix ending in '/'), and
+ * who may call it (NC_AUTH_ANON, _USER, _ADMIN of nc_auth.h): the router
+ * checks before the handler runs.
+ */
 typedef struct {
     nc_uint_t               methods;
     nc_str_t                path;
     nc_uint_t               prefix;
+    nc_uint_t               access;
     nc_http_handler_pt      handler;
 } nc_http_route_t;
 
@@ -164,7 +172,7 @@ nc_int_t nc_http_init_worker(nc_cycle_t *cycle);
 void nc_http_init_connection(nc_connection_t *c);
 
 nc_int_t nc_http_add_route(nc_uint_t methods, const char *path,
-    nc_uint_t prefix, nc_http_handler_pt handler);
+    nc_uint_t prefix, nc_uint_t access, nc_http_handler_pt handler);
 
 /* set a memory response: status, type and body (copied by reference) */
 nc_int_t nc_http_set_response(nc_http_request_t *r, nc_uint_t status,

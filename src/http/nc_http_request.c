@@ -16,6 +16,7 @@
 #include <nc_cycle.h>
 #include <nc_process_cycle.h>
 #include <nc_http.h>
+#include <nc_auth.h>
 
 
 #define NC_HTTP_MAX_HEADERS     100
@@ -119,7 +120,7 @@ nc_http_init_worker(nc_cycle_t *cycle)
 
 nc_int_t
 nc_http_add_route(nc_uint_t methods, const char *path, nc_uint_t prefix,
-    nc_http_handler_pt handler)
+    nc_uint_t access, nc_http_handler_pt handler)
 {
     nc_http_route_t  *route;
 
@@ -132,6 +133,7 @@ nc_http_add_route(nc_uint_t methods, const char *path, nc_uint_t prefix,
     route->path.data = (u_char *) path;
     route->path.len = strlen(path);
     route->prefix = prefix;
+    route->access = access;
     route->handler = handler;
 
     return NC_OK;
@@ -1085,7 +1087,15 @@ nc_http_run_handler(nc_http_request_t *r)
         return;
     }
 
-    rc = found->handler(r);
+    /* one check, before any handler: who may call this route */
+    rc = nc_auth_check(r, found->access);
+
+    if (rc == NC_OK) {
+        rc = found->handler(r);
+
+    } else if (rc == NC_DECLINED) {
+        rc = NC_OK;                     /* refused: the 403 is set */
+    }
 
     nc_http_finalize_request(r, rc);
 }

@@ -19,6 +19,7 @@
 #include <nc_consensus.h>
 #include <nc_process_cycle.h>
 #include <nc_http.h>
+#include <nc_auth.h>
 
 
 #define NC_TERMINATE_GRACE   2000     /* ms after SIGTERM before SIGKILL */
@@ -433,7 +434,9 @@ nc_worker_init(nc_cycle_t *cycle)
 
     nc_consensus_close_listener();
 
-    if (nc_consensus_client_init(cycle) != NC_OK) {
+    if (nc_auth_init_worker(cycle) != NC_OK
+        || nc_consensus_client_init(cycle) != NC_OK)
+    {
         exit(2);                                       /* fatal */
     }
 
