@@ -2950,6 +2950,17 @@ nc_consensus_leave(void)
     const nc_raft_conf_t  *conf;
 
     if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER) {
+        /*
+         * Handed over: what it proposed commits under the new leader and
+         * applies here too; its answers go out before the connections
+         * that carry them close.
+         */
+        if (nc_cs.transferring && nc_cs.pending_n
+            && (nc_msec_int_t) (nc_cs.exit_deadline - nc_current_msec) > 0)
+        {
+            return;
+        }
+
         nc_consensus_exit();
     }
 
