@@ -82,3 +82,24 @@ nc_api_readiness(nc_http_request_t *r)
 
     return nc_api_health(r);
 }
+
+
+/* the native API's JSON error answer */
+nc_int_t
+nc_api_error(nc_http_request_t *r, nc_uint_t status, const char *text)
+{
+    u_char  *p;
+    size_t   len;
+
+    /* the texts are ours: nothing in them needs escaping */
+    len = sizeof("{\"error\":\"\"}") - 1 + strlen(text);
+
+    p = nc_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    (void) snprintf((char *) p, len + 1, "{\"error\":\"%s\"}", text);
+
+    return nc_http_set_response(r, status, "application/json", p, len);
+}

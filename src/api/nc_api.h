@@ -13,6 +13,10 @@
 
 
 nc_int_t nc_api_kv_init_routes(nc_cycle_t *cycle);
+
+/* a JSON error answer of the native API: {"error":"<text>"} */
+nc_int_t nc_api_error(nc_http_request_t *r, nc_uint_t status,
+    const char *text);
 nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 
 #if (NC_DEBUG)

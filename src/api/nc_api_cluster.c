@@ -38,8 +38,6 @@ static void nc_api_cluster_cleanup(nc_http_request_t *r);
 static nc_int_t nc_api_cluster_member(nc_http_request_t *r);
 static void nc_api_cluster_member_done(void *data, nc_int_t status,
     uint64_t index, uint64_t revision);
-static nc_int_t nc_api_cluster_error(nc_http_request_t *r, nc_uint_t status,
-    const char *text);
 
 
 #define NC_API_CLUSTER_MEMBERS  "/v1/cluster/members/"
@@ -187,9 +185,9 @@ nc_api_cluster_member(nc_http_request_t *r)
     text.len = r->path.len - (sizeof(NC_API_CLUSTER_MEMBERS) - 1);
 
     if (text.len == 0 || text.len > 128) {
-        return nc_api_cluster_error(r, NC_HTTP_BAD_REQUEST,
-                                    "expected a peer address "
-                                    "(or a node id to remove)");
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                            "expected a peer address "
+                            "(or a node id to remove)");
     }
 
     ctx = nc_pcalloc(r->pool, sizeof(nc_api_cluster_ctx_t));
@@ -207,8 +205,8 @@ nc_api_cluster_member(nc_http_request_t *r)
                                       nc_api_cluster_member_done, ctx);
 
     if (ctx->status == NULL) {
-        return nc_api_cluster_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                                    "the consensus process is not running");
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the consensus process is not running");
     }
 
     r->cleanup = nc_api_cluster_cleanup;
@@ -248,44 +246,24 @@ nc_api_cluster_member_done(void *data, nc_int_t status, uint64_t index,
         break;
 
     case NC_DECLINED:
-        rc = nc_api_cluster_error(r, NC_HTTP_CONFLICT,
-                                  r->method == NC_HTTP_PUT
-                                  ? "already a member"
-                                  : "not a member");
+        rc = nc_api_error(r, NC_HTTP_CONFLICT,
+                          r->method == NC_HTTP_PUT
+                          ? "already a member"
+                          : "not a member");
         break;
 
     case NC_ERROR:
-        rc = nc_api_cluster_error(r, NC_HTTP_BAD_REQUEST,
-                                  "not a peer address like 127.0.0.1:7848");
+        rc = nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                          "not a peer address like 127.0.0.1:7848");
         break;
 
     default:
-        rc = nc_api_cluster_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                                  "no leader, or the member did not answer "
-                                  "in time");
+        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                          "no leader, or the member did not answer "
+                          "in time");
         break;
     }
 
     nc_http_finalize_request(r, rc);
 }
 
-
-static nc_int_t
-nc_api_cluster_error(nc_http_request_t *r, nc_uint_t status,
-    const char *text)
-{
-    u_char  *p;
-    size_t   len;
-
-    /* the texts are ours: nothing in them needs escaping */
-    len = sizeof("{\"error\":\"\"}") - 1 + strlen(text);
-
-    p = nc_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    (void) snprintf((char *) p, len + 1, "{\"error\":\"%s\"}", text);
-
-    return nc_http_set_response(r, status, "application/json", p, len);
-}

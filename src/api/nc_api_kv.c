@@ -63,8 +63,6 @@ static nc_int_t nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx);
 static void nc_api_kv_written(void *data, nc_int_t status, uint64_t index,
     uint64_t revision);
 static void nc_api_kv_cleanup(nc_http_request_t *r);
-static nc_int_t nc_api_kv_error(nc_http_request_t *r, nc_uint_t status,
-    const char *text);
 static nc_int_t nc_api_kv_uint(nc_http_request_t *r, const char *name,
     uint64_t *value, nc_flag_t *present);
 static nc_int_t nc_api_kv_index_header(nc_http_request_t *r, uint64_t index);
@@ -101,7 +99,7 @@ nc_api_kv_handler(nc_http_request_t *r)
     ctx->key.len = r->path.len - (sizeof(NC_API_KV_PATH) - 1);
 
     if (ctx->key.len > NC_STORE_KV_MAX_KEY) {
-        return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST, "key too long");
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST, "key too long");
     }
 
     r->ctx = ctx;
@@ -133,9 +131,9 @@ nc_api_kv_get(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
         ctx->proposal = nc_consensus_read(nc_api_kv_read_point, ctx);
 
         if (ctx->proposal == NULL) {
-            return nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                                   "no leader: consistent reads are "
-                                   "unavailable");
+            return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                "no leader: consistent reads are "
+                                "unavailable");
         }
 
         r->cleanup = nc_api_kv_cleanup;
@@ -151,7 +149,7 @@ nc_api_kv_get(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
     }
 
     if (nc_api_kv_uint(r, "index", &index, &present) != NC_OK) {
-        return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST, "invalid index");
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid index");
     }
 
     /* a blocking query: answer when the index moves past the client's */
@@ -169,7 +167,7 @@ nc_api_kv_get(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
         nc_msec_int_t  ms = nc_parse_msec(&v);
 
         if (ms < 0) {
-            return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST, "invalid wait");
+            return nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid wait");
         }
 
         wait = nc_min((nc_msec_t) ms, NC_API_KV_WAIT_MAX);
@@ -207,8 +205,8 @@ nc_api_kv_read_point(void *data, nc_int_t status, uint64_t index,
 
     if (status != NC_OK) {
         nc_http_finalize_request(r,
-            nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                            "no leader: consistent reads are unavailable"));
+            nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                         "no leader: consistent reads are unavailable"));
         return;
     }
 
@@ -304,8 +302,8 @@ nc_api_kv_render(nc_http_request_t *r, nc_api_kv_ctx_t *ctx,
 
     if (v == NULL) {
         nc_store_leave(nc_store);
-        return nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                               "the store is not loaded yet");
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the store is not loaded yet");
     }
 
     nc_memzero(&out, sizeof(nc_buf_t));
@@ -534,26 +532,26 @@ nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
     if (nc_api_kv_uint(r, "cas", &cas, &has_cas) != NC_OK
         || nc_api_kv_uint(r, "flags", &flags, &has_flags) != NC_OK)
     {
-        return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST,
-                               "invalid cas or flags");
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                            "invalid cas or flags");
     }
 
     if (nc_http_query_param(r, "acquire", &v) == NC_OK
         || nc_http_query_param(r, "release", &v) == NC_OK)
     {
-        return nc_api_kv_error(r, NC_HTTP_NOT_IMPLEMENTED,
-                               "sessions are not supported");
+        return nc_api_error(r, NC_HTTP_NOT_IMPLEMENTED,
+                            "sessions are not supported");
     }
 
     if (r->method == NC_HTTP_PUT) {
         if (ctx->key.len == 0) {
-            return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST,
-                                   "missing key name");
+            return nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                                "missing key name");
         }
 
         if (nc_buf_size(&r->body) > NC_STORE_KV_MAX_VALUE) {
-            return nc_api_kv_error(r, NC_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                   "value exceeds 524288 bytes");
+            return nc_api_error(r, NC_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                "value exceeds 524288 bytes");
         }
 
         op = has_cas ? NC_STORE_KV_CAS : NC_STORE_KV_SET;
@@ -567,8 +565,8 @@ nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
             op = NC_STORE_KV_DELETE_TREE;
 
         } else if (ctx->key.len == 0) {
-            return nc_api_kv_error(r, NC_HTTP_BAD_REQUEST,
-                                   "missing key name");
+            return nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                                "missing key name");
 
         } else {
             op = has_cas ? NC_STORE_KV_DELETE_CAS : NC_STORE_KV_DELETE;
@@ -585,8 +583,8 @@ nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
     ctx->proposal = nc_consensus_propose(cmd, len, nc_api_kv_written, ctx);
 
     if (ctx->proposal == NULL) {
-        return nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                               "no leader: writes are unavailable");
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "no leader: writes are unavailable");
     }
 
     r->cleanup = nc_api_kv_cleanup;
@@ -631,17 +629,17 @@ nc_api_kv_written(void *data, nc_int_t status, uint64_t index,
         break;
 
     case NC_STORE_FULL:
-        rc = nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                             "the store is full");
+        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                          "the store is full");
         break;
 
     case NC_ERROR:
-        rc = nc_api_kv_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
+        rc = nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
         break;
 
     default:
-        rc = nc_api_kv_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                             "no leader: writes are unavailable");
+        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                          "no leader: writes are unavailable");
         break;
     }
 
@@ -667,26 +665,6 @@ nc_api_kv_cleanup(nc_http_request_t *r)
 
 
 /* --- helpers ----------------------------------------------------------- */
-
-
-static nc_int_t
-nc_api_kv_error(nc_http_request_t *r, nc_uint_t status, const char *text)
-{
-    u_char  *p;
-    size_t   len;
-
-    /* the texts are ours: nothing in them needs escaping */
-    len = sizeof("{\"error\":\"\"}") - 1 + strlen(text);
-
-    p = nc_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    (void) snprintf((char *) p, len + 1, "{\"error\":\"%s\"}", text);
-
-    return nc_http_set_response(r, status, "application/json", p, len);
-}
 
 
 static nc_int_t
