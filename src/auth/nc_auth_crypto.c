@@ -512,6 +512,18 @@ nc_auth_limiter_success(nc_auth_limiter_t *l, const u_char *key, size_t len,
 }
 
 
+void
+nc_auth_limiter_refund(nc_auth_limiter_t *l, const u_char *key, size_t len,
+    nc_msec_t now)
+{
+    nc_auth_limiter_slot_t  *s;
+
+    s = nc_auth_limiter_refill(l, key, len, now);
+
+    s->tokens -= nc_min(s->tokens, NC_AUTH_LIMITER_UNIT);
+}
+
+
 nc_uint_t
 nc_auth_limiter_slot(nc_auth_limiter_t *l, const u_char *key, size_t len)
 {

@@ -112,7 +112,9 @@ nc_int_t nc_auth_token_verify(const u_char key[NC_AUTH_KEY_LEN],
  *
  * nc_auth_limiter_success() refills a slot: use it for user names only; on
  * a client address it would let one valid account reset the budget of
- * guesses against the others.
+ * guesses against the others.  When the compare happens later (another
+ * thread), charge first with nc_auth_limiter_fail(), so attempts in
+ * flight count, and nc_auth_limiter_refund() that one charge on success.
  */
 
 typedef struct {
@@ -135,6 +137,8 @@ nc_int_t nc_auth_limiter_allow(nc_auth_limiter_t *l, const u_char *key,
 void nc_auth_limiter_fail(nc_auth_limiter_t *l, const u_char *key, size_t len,
     nc_msec_t now);
 void nc_auth_limiter_success(nc_auth_limiter_t *l, const u_char *key,
+    size_t len, nc_msec_t now);
+void nc_auth_limiter_refund(nc_auth_limiter_t *l, const u_char *key,
     size_t len, nc_msec_t now);
 nc_uint_t nc_auth_limiter_slot(nc_auth_limiter_t *l, const u_char *key,
     size_t len);

@@ -24,6 +24,7 @@ typedef struct {
 
 nc_uint_t   nc_connection_n;
 nc_uint_t   nc_connection_active;
+nc_uint_t   nc_connection_internal;
 nc_queue_t  nc_connection_idle;
 
 static nc_connection_slot_t  *nc_slots;
@@ -44,6 +45,7 @@ nc_connections_init(nc_uint_t n, nc_log_t *log)
 
     nc_connection_n = n;
     nc_connection_active = 0;
+    nc_connection_internal = 0;
     nc_slots_used = 0;
     nc_free_connections = NULL;
     nc_queue_init(&nc_connection_idle);

@@ -82,6 +82,9 @@ struct nc_connection_s {
 
 extern nc_uint_t   nc_connection_n;          /* limit */
 extern nc_uint_t   nc_connection_active;     /* in use now */
+/* of those, the process's own (channels, eventfds): not clients to wait
+ * for on a graceful exit */
+extern nc_uint_t   nc_connection_internal;
 extern nc_queue_t  nc_connection_idle;       /* idle keep-alive ones */
 
 

@@ -134,6 +134,7 @@ struct nc_http_request_s {
     nc_uint_t               niov;
     off_t                   body_sent;
 
+    nc_http_handler_pt      handler;            /* the route's */
     void                   *ctx;                /* the handler's state */
     /* runs once when the request ends, however it ends (client gone) */
     void                  (*cleanup)(nc_http_request_t *r);
@@ -181,6 +182,12 @@ nc_int_t nc_http_add_header(nc_http_request_t *r, const char *name,
     const nc_str_t *value);
 nc_http_header_t *nc_http_find_header(nc_http_request_t *r,
     const char *name);
+
+/*
+ * The end of nc_auth_check() when it answered NC_AGAIN (a password being
+ * verified off the loop): rc as nc_auth_check() would have returned it.
+ */
+void nc_http_auth_done(nc_http_request_t *r, nc_int_t rc);
 
 /* start sending what is in r->headers_out / r->out / r->file */
 void nc_http_send_response(nc_http_request_t *r);

@@ -1087,11 +1087,24 @@ nc_http_run_handler(nc_http_request_t *r)
         return;
     }
 
+    r->handler = found->handler;
+
     /* one check, before any handler: who may call this route */
     rc = nc_auth_check(r, found->access);
 
+    if (rc == NC_AGAIN) {
+        return;                         /* nc_http_auth_done() follows */
+    }
+
+    nc_http_auth_done(r, rc);
+}
+
+
+void
+nc_http_auth_done(nc_http_request_t *r, nc_int_t rc)
+{
     if (rc == NC_OK) {
-        rc = found->handler(r);
+        rc = r->handler(r);
 
     } else if (rc == NC_DECLINED) {
         rc = NC_OK;                     /* refused: the 403 is set */

@@ -109,8 +109,6 @@ nc_consensus_req_t *nc_consensus_member(nc_uint_t op, const u_char *text,
     size_t len, nc_consensus_done_pt done, void *data);
 void nc_consensus_cancel(nc_consensus_req_t *req);
 
-/* connections the client holds (its channel): not clients to wait for */
-nc_uint_t nc_consensus_client_connections(void);
 
 /* a waiter for the next publication (blocking queries, long-polls) */
 typedef struct nc_consensus_waiter_s  nc_consensus_waiter_t;

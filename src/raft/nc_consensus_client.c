@@ -110,6 +110,7 @@ nc_consensus_connect(nc_event_t *ev)
 
     nc_consensus_channel->on_frame = nc_consensus_frame;
     nc_consensus_channel->on_close = nc_consensus_closed;
+    nc_connection_internal++;
 
     nc_log_debug(nc_consensus_log, "connected to the consensus process");
 
@@ -251,12 +252,6 @@ nc_consensus_find(uint64_t id)
 }
 
 
-nc_uint_t
-nc_consensus_client_connections(void)
-{
-    return nc_consensus_channel ? 1 : 0;
-}
-
 
 void
 nc_consensus_cancel(nc_consensus_req_t *req)
@@ -394,6 +389,7 @@ nc_consensus_closed(nc_channel_t *ch)
     nc_consensus_req_t  *req;
 
     nc_consensus_channel = NULL;
+    nc_connection_internal--;
     nc_consensus_up = 0;
 
     if (!nc_exiting) {

@@ -783,6 +783,16 @@ test_limiter_burst(void **state)
 
     assert_int_equal(nc_auth_limiter_allow(l, S("alice"), 2000), NC_BUSY);
 
+    /* a refund undoes one charge, no more: the other failures stay */
+    nc_auth_limiter_refund(l, S("alice"), 2000);
+    assert_int_equal(nc_auth_limiter_allow(l, S("alice"), 2000), NC_OK);
+    nc_auth_limiter_fail(l, S("alice"), 2000);
+    assert_int_equal(nc_auth_limiter_allow(l, S("alice"), 2000), NC_BUSY);
+
+    nc_auth_limiter_success(l, S("alice"), 2000);
+    nc_auth_limiter_refund(l, S("alice"), 2000);
+    assert_int_equal(nc_auth_limiter_allow(l, S("alice"), 2000), NC_OK);
+
     /* no refill at all */
     nc_auth_limiter_init(l, 1, 0);
     nc_auth_limiter_fail(l, S("alice"), 0);

@@ -9,6 +9,7 @@
 #include <nc_store_apply.h>
 #include <nc_store_auth.h>
 #include <nc_store_kv.h>
+#include <nc_auth.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -291,6 +292,90 @@ test_confined(void **state)
 }
 
 
+/* nc_auth_permitted: Nacos' pattern model, exactly */
+static nc_flag_t
+test_may(nc_store_t *s, const char *user, const char *resource, char action)
+{
+    nc_shm_off_t               off;
+    const nc_store_version_t  *v;
+
+    off = atomic_load(&s->hdr->current);
+    v = nc_store_ptr(s, off);
+
+    return nc_auth_permitted(s, v, (const u_char *) user, strlen(user),
+                             (const u_char *) resource, strlen(resource),
+                             action);
+}
+
+
+static void
+test_permissions(void **state)
+{
+    nc_store_t  *s;
+
+    s = test_store();
+
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_USER_ADD, "dev", NULL, NULL,
+                                "h"), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_USER_ADD, "ops", NULL, NULL,
+                                "h"), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_USER_ADD, "root", NULL, NULL,
+                                "h"), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_USER_ADD, "none", NULL, NULL,
+                                "h"), NC_OK);
+
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_ROLE_ADD, "dev", "R_DEV",
+                                NULL, NULL), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_ROLE_ADD, "ops", "R_OPS",
+                                NULL, NULL), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_ROLE_ADD, "ops", "R_PUB",
+                                NULL, NULL), NC_OK);
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_ROLE_ADD, "root",
+                                "ROLE_ADMIN", NULL, NULL), NC_OK);
+
+    /* R_DEV: read and write all of namespace "dev" */
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_PERM_ADD, "R_DEV",
+                                "dev:*:*", "rw", NULL), NC_OK);
+    /* R_OPS: read one group's configs of namespace "prod" */
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_PERM_ADD, "R_OPS",
+                                "prod:G1:config/*", "r", NULL), NC_OK);
+    /* R_PUB: write one data id in the public namespace, named "public" */
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_PERM_ADD, "R_PUB",
+                                "public:DEFAULT_GROUP:config/app.yaml", "w",
+                                NULL), NC_OK);
+    /* R_NOBODY holds a permission but no user has the role */
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_PERM_ADD, "R_NOBODY",
+                                "*", "rw", NULL), NC_OK);
+
+    assert_true(test_may(s, "dev", "dev:G:config/a", 'r'));
+    assert_true(test_may(s, "dev", "dev:G:naming/svc", 'w'));
+    assert_false(test_may(s, "dev", "prod:G:config/a", 'r'));
+    assert_false(test_may(s, "dev", "devx:G:config/a", 'r'));
+    assert_false(test_may(s, "dev", ":G:config/a", 'r'));
+
+    assert_true(test_may(s, "ops", "prod:G1:config/x", 'r'));
+    assert_false(test_may(s, "ops", "prod:G1:config/x", 'w'));
+    assert_false(test_may(s, "ops", "prod:G2:config/x", 'r'));
+    assert_false(test_may(s, "ops", "prod:G1:naming/x", 'r'));
+
+    assert_true(test_may(s, "ops", ":DEFAULT_GROUP:config/app.yaml", 'w'));
+    assert_false(test_may(s, "ops", ":DEFAULT_GROUP:config/app.yaml", 'r'));
+    assert_false(test_may(s, "ops", ":DEFAULT_GROUP:config/app.yml", 'w'));
+    assert_false(test_may(s, "ops", "x:DEFAULT_GROUP:config/app.yaml", 'w'));
+
+    assert_true(test_may(s, "root", "anything:at:all/x", 'w'));
+    assert_false(test_may(s, "none", ":G:config/a", 'r'));
+    assert_false(test_may(s, "ghost", ":G:config/a", 'r'));
+
+    /* a role taken away takes its permissions with it */
+    assert_int_equal(test_apply(s, NC_STORE_AUTH_ROLE_DELETE, "dev", "R_DEV",
+                                NULL, NULL), NC_OK);
+    assert_false(test_may(s, "dev", "dev:G:config/a", 'r'));
+
+    nc_store_destroy(s);
+}
+
+
 int
 main(void)
 {
@@ -299,6 +384,7 @@ main(void)
         cmocka_unit_test(test_users),
         cmocka_unit_test(test_roles_and_permissions),
         cmocka_unit_test(test_confined),
+        cmocka_unit_test(test_permissions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -363,8 +363,7 @@ nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
     for ( ;; ) {
 
         /* the channel to the consensus process is not a client */
-        if (nc_exiting
-            && nc_connection_active == nc_consensus_client_connections())
+        if (nc_exiting && nc_connection_active == nc_connection_internal)
         {
             nc_worker_exit(cycle);
         }
