@@ -57,6 +57,7 @@ struct nc_store_writer_s {
     size_t              batch_start;     /* first entry of the open batch */
 
     uint64_t            pin;             /* epoch of nc_store_pin(), 0 */
+    uint64_t            feed_next;       /* the open batch's next change */
 
     nc_msec_t           stall_logged;
 };
@@ -583,6 +584,93 @@ nc_store_watch_stall(nc_store_t *s, uint64_t min)
 }
 
 
+/* --- change feed ------------------------------------------------------- */
+
+
+#define NC_STORE_FEED_AHEAD     64       /* feed_written moves in steps */
+
+
+uint64_t
+nc_store_key_hash(const u_char *key, size_t len)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 0xcbf29ce484222325ULL;
+
+    for (i = 0; i < len; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3ULL;
+    }
+
+    return h;
+}
+
+
+void
+nc_store_note_change(nc_store_t *s, const u_char *key, size_t len)
+{
+    uint64_t            n;
+    nc_store_writer_t  *w;
+
+    w = s->writer;
+    n = w->feed_next++;
+
+    /*
+     * Announce the slot before writing it (a full fence: the store to
+     * feed_written is seen before the slot's), a step ahead at a time.
+     */
+    if (n >= atomic_load_explicit(&s->hdr->feed_written,
+                                  memory_order_relaxed))
+    {
+        atomic_store_explicit(&s->hdr->feed_written, n + NC_STORE_FEED_AHEAD,
+                              memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+
+    s->hdr->feed[n & (NC_STORE_CHANGES - 1)] = nc_store_key_hash(key, len);
+}
+
+
+nc_int_t
+nc_store_changes(nc_store_t *s, uint64_t from, uint64_t to,
+    void (*handler)(uint64_t hash, void *data), void *data)
+{
+    uint64_t  n, written;
+    uint64_t  batch[64];
+    size_t    i, k;
+
+    if (to < from || to - from > NC_STORE_CHANGES) {
+        return NC_DECLINED;
+    }
+
+    /* read a few, check nothing was overwritten meanwhile, hand them on */
+    for (n = from; n < to; n += k) {
+        k = nc_min(to - n, 64);
+
+        for (i = 0; i < k; i++) {
+            batch[i] = ((volatile uint64_t *) s->hdr->feed)
+                           [(n + i) & (NC_STORE_CHANGES - 1)];
+        }
+
+        atomic_thread_fence(memory_order_acquire);
+
+        written = atomic_load_explicit(&s->hdr->feed_written,
+                                       memory_order_relaxed);
+
+        if (written > n + NC_STORE_CHANGES) {
+            return NC_DECLINED;
+        }
+
+        for (i = 0; i < k; i++) {
+            handler(batch[i], data);
+        }
+    }
+
+    return NC_OK;
+}
+
+
 /* --- batches ----------------------------------------------------------- */
 
 
@@ -609,6 +697,7 @@ nc_store_begin(nc_store_t *s)
 
     w->root = v ? v->root : 0;
     w->count = v ? v->count : 0;
+    w->feed_next = v ? v->changes : 0;
     w->batch_start = w->n;
     w->open = 1;
 
@@ -666,6 +755,7 @@ nc_store_commit(nc_store_t *s, uint64_t applied_index, uint64_t applied_term)
     v->applied_term = applied_term;
     v->generation = prev ? prev->generation + 1 : 1;
     v->epoch = atomic_load(&s->hdr->epoch) + 1;
+    v->changes = w->feed_next;
 
     if (old && nc_store_retire(s, old, sizeof(nc_store_version_t)) != NC_OK)
     {

@@ -33,13 +33,14 @@
 typedef uint64_t  nc_shm_off_t;          /* 0: none (the header lives there) */
 
 #define NC_STORE_MAGIC          0x3130525453524e43ULL  /* "CNRSTR01" LE */
-#define NC_STORE_LAYOUT         1
+#define NC_STORE_LAYOUT         2
 
 #define NC_STORE_PAGE_SIZE      4096
 #define NC_STORE_ALIGN          16       /* every allocation */
 #define NC_STORE_MAX_KEY_LEN    1024
 #define NC_STORE_MAX_VALUE_LEN  (64 * 1024 * 1024)  /* refused at apply */
 #define NC_STORE_MAX_READERS    256      /* reader slots */
+#define NC_STORE_CHANGES        8192     /* change feed ring, a power of 2 */
 
 #define nc_store_ptr(s, off)    ((void *) ((s)->base + (off)))
 #define nc_store_off(s, p)      ((nc_shm_off_t) ((u_char *) (p) - (s)->base))
@@ -91,6 +92,7 @@ typedef struct {
     uint64_t            applied_term;
     uint64_t            generation;      /* +1 per publication */
     uint64_t            epoch;           /* global epoch it was published in */
+    uint64_t            changes;         /* the change feed's end (below) */
 } nc_store_version_t;
 
 
@@ -151,6 +153,16 @@ typedef struct {
     nc_store_alloc_t    alloc;
 
     _Alignas(64) nc_store_slot_t  slots[NC_STORE_MAX_READERS];
+
+    /*
+     * The change feed: the hash (nc_store_key_hash) of every key a batch
+     * inserts or deletes, change n in feed[n % NC_STORE_CHANGES].  A
+     * version's `changes` is the end of its batch; feed_written is ahead
+     * of any slot being written, so a reader tells when what it read may
+     * have been overwritten (nc_store_changes).
+     */
+    _Atomic uint64_t    feed_written;
+    uint64_t            feed[NC_STORE_CHANGES];
 } nc_store_header_t;
 
 
@@ -250,6 +262,24 @@ void nc_store_unpin(nc_store_t *s);
 
 /* free what every reader has moved past; returns bytes freed */
 size_t nc_store_reclaim(nc_store_t *s);
+
+
+/* --- change feed (nc_store.c) --------------------------------------- */
+
+/* FNV-1a: how the feed names a key */
+uint64_t nc_store_key_hash(const u_char *key, size_t len);
+
+/* writer, inside a batch: key changed (nc_store_insert, nc_store_delete) */
+void nc_store_note_change(nc_store_t *s, const u_char *key, size_t len);
+
+/*
+ * Readers: the hashes of the keys changed from feed position `from` to
+ * `to` (versions' `changes`), each passed to handler.  NC_OK; NC_DECLINED
+ * when some of them are gone (too many changes since `from`): the caller
+ * must then assume that anything may have changed.
+ */
+nc_int_t nc_store_changes(nc_store_t *s, uint64_t from, uint64_t to,
+    void (*handler)(uint64_t hash, void *data), void *data);
 
 
 /* --- batches (nc_store.c) -------------------------------------- */

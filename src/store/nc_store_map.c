@@ -413,6 +413,9 @@ nc_store_insert(nc_store_t *s, nc_store_record_t *rec)
         return NC_ERROR;
     }
 
+    /* noted even if the insert fails: the batch is then undone */
+    nc_store_note_change(s, key, len);
+
     old = path.end;
 
     if (path.n == 0 && old == 0) {
@@ -613,6 +616,8 @@ nc_store_delete(nc_store_t *s, const u_char *key, size_t key_len)
     {
         return NC_DECLINED;
     }
+
+    nc_store_note_change(s, key, key_len);
 
     stamp = nc_store_stamp(s);
 

@@ -1369,6 +1369,109 @@ test_full(void **state)
 }
 
 
+/* the change feed: every key a batch touches, then the overflow signal */
+
+typedef struct {
+    uint64_t    hashes[16];
+    nc_uint_t   n;
+} test_feed_t;
+
+
+static void
+feed_collect(uint64_t hash, void *data)
+{
+    test_feed_t  *f;
+
+    f = data;
+
+    if (f->n < nc_nelems(f->hashes)) {
+        f->hashes[f->n] = hash;
+    }
+
+    f->n++;
+}
+
+
+static void
+test_change_feed(void **state)
+{
+    u_char                     key[16];
+    uint64_t                   from, mid;
+    nc_uint_t                  i;
+    nc_store_t                *s;
+    test_feed_t                f;
+    const nc_store_version_t  *v;
+
+    s = test_store(64 * MB);
+
+    assert_int_equal(nc_store_begin(s), NC_OK);
+    assert_int_equal(put(s, NULL, (u_char *) "a", 1, 1, 4), NC_OK);
+    assert_int_equal(put(s, NULL, (u_char *) "b", 1, 2, 4), NC_OK);
+    assert_int_equal(nc_store_commit(s, 1, 1), NC_OK);
+
+    from = current(s)->changes;
+    assert_int_equal(from, 2);
+
+    /* a replace, a delete, a delete of nothing (no change) */
+    assert_int_equal(nc_store_begin(s), NC_OK);
+    assert_int_equal(put(s, NULL, (u_char *) "a", 1, 3, 4), NC_OK);
+    assert_int_equal(nc_store_delete(s, (u_char *) "b", 1), NC_OK);
+    assert_int_equal(nc_store_delete(s, (u_char *) "c", 1), NC_DECLINED);
+    assert_int_equal(nc_store_commit(s, 2, 1), NC_OK);
+
+    v = current(s);
+    nc_memzero(&f, sizeof(test_feed_t));
+
+    assert_int_equal(nc_store_changes(s, from, v->changes, feed_collect, &f),
+                     NC_OK);
+    assert_int_equal(f.n, 2);
+    assert_true(f.hashes[0] == nc_store_key_hash((u_char *) "a", 1));
+    assert_true(f.hashes[1] == nc_store_key_hash((u_char *) "b", 1));
+
+    /* an aborted batch leaves no trace */
+    mid = v->changes;
+    assert_int_equal(nc_store_begin(s), NC_OK);
+    assert_int_equal(put(s, NULL, (u_char *) "x", 1, 4, 4), NC_OK);
+    nc_store_abort(s);
+
+    assert_int_equal(nc_store_begin(s), NC_OK);
+    assert_int_equal(put(s, NULL, (u_char *) "y", 1, 5, 4), NC_OK);
+    assert_int_equal(nc_store_commit(s, 3, 1), NC_OK);
+
+    nc_memzero(&f, sizeof(test_feed_t));
+    assert_int_equal(nc_store_changes(s, mid, current(s)->changes,
+                                      feed_collect, &f), NC_OK);
+    assert_int_equal(f.n, 1);
+    assert_true(f.hashes[0] == nc_store_key_hash((u_char *) "y", 1));
+
+    /* more changes than the ring holds: a reader behind is told */
+    mid = current(s)->changes;
+    assert_int_equal(nc_store_begin(s), NC_OK);
+
+    for (i = 0; i < NC_STORE_CHANGES + 10; i++) {
+        (void) snprintf((char *) key, sizeof(key), "k%08u", (unsigned) i);
+        assert_int_equal(put(s, NULL, key, 9, 6, 4), NC_OK);
+    }
+
+    assert_int_equal(nc_store_commit(s, 4, 1), NC_OK);
+
+    nc_memzero(&f, sizeof(test_feed_t));
+    assert_int_equal(nc_store_changes(s, mid, current(s)->changes,
+                                      feed_collect, &f), NC_DECLINED);
+    assert_int_equal(nc_store_changes(s, from, current(s)->changes,
+                                      feed_collect, &f), NC_DECLINED);
+
+    /* the last few are still there for a reader close behind */
+    nc_memzero(&f, sizeof(test_feed_t));
+    assert_int_equal(nc_store_changes(s, current(s)->changes - 3,
+                                      current(s)->changes, feed_collect, &f),
+                     NC_OK);
+    assert_int_equal(f.n, 3);
+
+    nc_store_destroy(s);
+}
+
+
 int
 main(void)
 {
@@ -1379,6 +1482,7 @@ main(void)
         cmocka_unit_test(test_accounting),
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_full_midway),
+        cmocka_unit_test(test_change_feed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

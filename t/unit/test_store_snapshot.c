@@ -902,7 +902,7 @@ test_store_full(void **state)
 
     /* room for neither: the first records already fail */
     nc_store_destroy(dst);
-    dst = nc_store_create(256 * 1024, &test_log);
+    dst = nc_store_create(384 * 1024, &test_log);
     assert_non_null(dst);
     assert_int_equal(nc_store_writer_init(dst), NC_OK);
 
