@@ -44,6 +44,7 @@
 #include <nc_store_apply.h>
 #include <nc_store_kv.h>
 #include <nc_store_auth.h>
+#include <nc_store_config.h>
 #include <nc_auth_crypto.h>
 #include <nc_raft.h>
 #include <nc_raft_log.h>
@@ -414,6 +415,7 @@ nc_consensus_init(nc_cycle_t *cycle)
     /* the state machine's domains */
     nc_store_kv_init();
     nc_store_auth_init();
+    nc_store_config_init();
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */
     (void) snprintf(dir, sizeof(dir), "%s/raft", conf->data_dir.data);

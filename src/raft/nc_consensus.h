@@ -33,6 +33,7 @@
 #include <nc_core.h>
 #include <nc_event.h>
 #include <nc_cycle.h>
+#include <nc_raft.h>
 
 
 #define NC_CONSENSUS_PROPOSE        1
@@ -53,8 +54,9 @@
 #define NC_CONSENSUS_PROPOSE_SIZE   24
 #define NC_CONSENSUS_RESULT_SIZE    32
 
-/* a command and its frame header fit in a Raft entry */
-#define NC_CONSENSUS_MAX_COMMAND    (8 * 1024 * 1024 - 1024)
+/* a command and its frame header fit in a Raft entry (a config item of
+ * 10 MiB and its fields) */
+#define NC_CONSENSUS_MAX_COMMAND    (NC_RAFT_MAX_ENTRY_SIZE - 1024)
 #define NC_CONSENSUS_MAX_OUT        (64 * 1024 * 1024)
 
 

@@ -27,7 +27,7 @@
 
 #define NC_RAFT_NONE               0          /* no node id */
 #define NC_RAFT_MAX_MEMBERS        16
-#define NC_RAFT_MAX_ENTRY_SIZE     (8u * 1024 * 1024)
+#define NC_RAFT_MAX_ENTRY_SIZE     (12u * 1024 * 1024)
 #define NC_RAFT_MAX_MSG_ENTRIES    65536
 #define NC_RAFT_MAX_CHUNK_SIZE     (16u * 1024 * 1024)
 #define NC_RAFT_CODEC_VERSION      1
