@@ -19,6 +19,7 @@ nc_int_t nc_api_error(nc_http_request_t *r, nc_uint_t status,
     const char *text);
 nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_auth_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_config_init_routes(nc_cycle_t *cycle);
 
 /* Nacos' v1 error text "caused: <message>;" with status */
 nc_int_t nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status,
@@ -29,9 +30,78 @@ nc_int_t nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status,
 nc_int_t nc_api_rest_result(nc_http_request_t *r, nc_uint_t code,
     const char *data);
 
-/* pageNo (from 1, default 1) and pageSize (default def, at most max) */
-nc_int_t nc_api_page(nc_http_request_t *r, nc_uint_t def, nc_uint_t max,
-    nc_uint_t *page_no, nc_uint_t *page_size);
+/*
+ * Checks that answer for themselves return NC_OK (go on) or, once their
+ * answer is set, NC_DECLINED (nc_api_refused() makes it so); a handler
+ * passes that on as NC_OK (answered) with nc_api_end().
+ */
+#define nc_api_refused(rc)    ((rc) == NC_OK ? NC_DECLINED : (rc))
+#define nc_api_end(rc)        ((rc) == NC_DECLINED ? NC_OK : (rc))
+
+/*
+ * Propose a store command and answer later: written() runs once it is
+ * applied on this node (status as nc_consensus_done_pt), unless the
+ * request ends first (the proposal is then cancelled; it may still
+ * apply).  r->ctx belongs to this until written() runs.  NC_DONE, or a
+ * 503 answer when the consensus process cannot take it.
+ */
+typedef void (*nc_api_written_pt)(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
+
+nc_int_t nc_api_propose(nc_http_request_t *r, const u_char *cmd, size_t len,
+    nc_api_written_pt written, void *data);
+
+/*
+ * A JSON writer into a pool buffer.  Errors stick: check j->rc at the end.
+ * Names are NULL inside arrays; strings are escaped.
+ */
+typedef struct {
+    nc_pool_t              *pool;
+    nc_buf_t                out;
+    nc_int_t                rc;
+    unsigned                comma:1;
+} nc_api_json_t;
+
+void nc_api_json_init(nc_api_json_t *j, nc_pool_t *pool);
+void nc_api_json_open(nc_api_json_t *j, const char *name, u_char bracket);
+void nc_api_json_close(nc_api_json_t *j, u_char bracket);
+void nc_api_json_str(nc_api_json_t *j, const char *name, const u_char *p,
+    size_t len);
+void nc_api_json_uint(nc_api_json_t *j, const char *name, uint64_t v);
+/* a value written as it is: true, false, null, a number */
+void nc_api_json_raw(nc_api_json_t *j, const char *name, const char *raw);
+
+/* Nacos' search: blank matches all; accurate: equal; blur: '*' globs */
+nc_flag_t nc_api_match(nc_flag_t blur, const nc_str_t *want, const u_char *p,
+    size_t len);
+/* any of the comma-separated wanted items is among those of the list */
+nc_flag_t nc_api_match_list(const nc_str_t *want, const u_char *p,
+    size_t len);
+nc_uint_t nc_api_count(const nc_str_t *s, u_char c);
+
+/* append s as Java's URLEncoder writes it (Nacos' listener answers) */
+nc_int_t nc_api_urlencode(nc_pool_t *pool, nc_buf_t *out, const nc_str_t *s);
+
+/*
+ * One page of a listing, answered as Nacos' Page {"totalCount",
+ * "pageNumber", "pagesAvailable", "pageItems"}: every match is counted
+ * (nc_api_page_take), those on the page written into json.
+ */
+typedef struct {
+    nc_api_json_t           json;
+    nc_uint_t               total;
+    nc_uint_t               page_no;         /* from 1 */
+    nc_uint_t               page_size;
+} nc_api_page_t;
+
+/* pageNo (default 1), pageSize (default def, at most max); NC_OK, or
+ * NC_DECLINED with the 400 set */
+nc_int_t nc_api_page_init(nc_http_request_t *r, nc_api_page_t *pg,
+    nc_uint_t def, nc_uint_t max);
+/* count a match; whether it is on the page */
+nc_flag_t nc_api_page_take(nc_api_page_t *pg);
+nc_int_t nc_api_page_done(nc_http_request_t *r, nc_api_page_t *pg);
+
 
 #if (NC_DEBUG)
 /* test-only endpoints under /nacre/debug/, built with --with-debug */

@@ -35,7 +35,6 @@
 #include <nc_store.h>
 #include <nc_store_apply.h>
 #include <nc_store_auth.h>
-#include <nc_consensus.h>
 #include <nc_auth_crypto.h>
 #include <nc_auth.h>
 #include <nc_api.h>
@@ -49,22 +48,11 @@
 
 
 typedef struct {
-    nc_http_request_t     *request;
-    nc_consensus_req_t    *proposal;
     nc_uint_t              op;
     nc_str_t               a, b, c;        /* the command's key parts */
     const char            *ok;             /* RestResult data: JSON */
     const char            *declined;       /* 400 text; NULL: ok as well */
 } nc_api_auth_write_t;
-
-
-/* one page of a listing being rendered */
-typedef struct {
-    nc_buf_t               out;
-    nc_uint_t              total;
-    nc_uint_t              first;          /* index of the page's first */
-    nc_uint_t              size;
-} nc_api_auth_page_t;
 
 
 static nc_int_t nc_api_auth_users(nc_http_request_t *r);
@@ -90,9 +78,8 @@ static void nc_api_auth_hashed(nc_http_request_t *r, void *data,
     nc_int_t rc, const u_char *hash, size_t len);
 static nc_int_t nc_api_auth_propose(nc_http_request_t *r,
     nc_api_auth_write_t *w, const u_char *value, size_t value_len);
-static void nc_api_auth_written(void *data, nc_int_t status, uint64_t index,
-    uint64_t revision);
-static void nc_api_auth_cleanup(nc_http_request_t *r);
+static void nc_api_auth_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
 
 static nc_int_t nc_api_auth_required(nc_http_request_t *r, const char *name,
     nc_str_t *value);
@@ -105,24 +92,8 @@ static nc_flag_t nc_api_auth_has_role(const nc_store_version_t *v,
     const nc_str_t *role);
 static nc_flag_t nc_api_auth_filter(nc_flag_t blur, const nc_str_t *want,
     const u_char *p, size_t len);
-static nc_int_t nc_api_auth_page_init(nc_http_request_t *r,
-    nc_api_auth_page_t *pg);
-static nc_flag_t nc_api_auth_page_take(nc_api_auth_page_t *pg);
-static nc_int_t nc_api_auth_page_string(nc_http_request_t *r,
-    nc_api_auth_page_t *pg, const char *name, const u_char *p, size_t len,
-    nc_flag_t last);
-static nc_int_t nc_api_auth_page_done(nc_http_request_t *r,
-    nc_api_auth_page_t *pg);
 static nc_flag_t nc_api_auth_blur(nc_http_request_t *r);
 static nc_int_t nc_api_auth_no_store(nc_http_request_t *r);
-static nc_int_t nc_api_auth_refused(nc_int_t rc);
-
-
-/*
- * The checks below answer NC_OK (go on) or NC_DECLINED (the 400 is set),
- * else an HTTP status; a handler passes a refusal on as NC_OK (answered).
- */
-#define nc_api_auth_end(rc)   ((rc) == NC_DECLINED ? NC_OK : (rc))
 
 
 static nc_str_t  nc_api_auth_admin_role = nc_string(NC_STORE_AUTH_ADMIN_ROLE);
@@ -197,7 +168,7 @@ nc_api_auth_user_add(nc_http_request_t *r)
         || (rc = nc_api_auth_required(r, "password", &password)) != NC_OK
         || (rc = nc_api_auth_name(r, "username", &user)) != NC_OK)
     {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     if (user.len == sizeof(NC_STORE_AUTH_ADMIN_USER) - 1
@@ -251,7 +222,7 @@ nc_api_auth_user_password(nc_http_request_t *r)
     if ((rc = nc_api_auth_required(r, "username", &user)) != NC_OK
         || (rc = nc_api_auth_required(r, "newPassword", &password)) != NC_OK)
     {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     /* an admin sets anyone's password, a user their own */
@@ -302,7 +273,7 @@ nc_api_auth_user_delete(nc_http_request_t *r)
     const nc_store_version_t  *v;
 
     if ((rc = nc_api_auth_required(r, "username", &user)) != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     v = nc_store_enter(nc_store);
@@ -338,13 +309,14 @@ nc_api_auth_user_list(nc_http_request_t *r)
     nc_str_t                   want;
     nc_flag_t                  blur;
     nc_store_iter_t           *it;
-    nc_api_auth_page_t         pg;
+    nc_api_page_t              pg;
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
 
-    rc = nc_api_auth_page_init(r, &pg);
+    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
+                          NC_API_AUTH_PAGE_MAX);
     if (rc != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     blur = nc_api_auth_blur(r);
@@ -359,8 +331,6 @@ nc_api_auth_user_list(nc_http_request_t *r)
     }
 
     plen = sizeof(NC_STORE_AUTH_USER) - 1;
-    rc = NC_OK;
-
     v = nc_store_enter(nc_store);
 
     if (v == NULL) {
@@ -371,26 +341,24 @@ nc_api_auth_user_list(nc_http_request_t *r)
     nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_USER,
                        plen, NULL, 0);
 
-    while (rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+    while ((rec = nc_store_iter_next(it)) != NULL) {
         if (!nc_api_auth_filter(blur, &want, nc_store_record_key(rec) + plen,
                                 rec->key_len - plen)
-            || !nc_api_auth_page_take(&pg))
+            || !nc_api_page_take(&pg))
         {
             continue;
         }
 
-        rc = nc_api_auth_page_string(r, &pg, "{\"username\"",
-                                     nc_store_record_key(rec) + plen,
-                                     rec->key_len - plen, 1);
+        nc_api_json_open(&pg.json, NULL, '{');
+        nc_api_json_str(&pg.json, "username",
+                         nc_store_record_key(rec) + plen,
+                         rec->key_len - plen);
+        nc_api_json_close(&pg.json, '}');
     }
 
     nc_store_leave(nc_store);
 
-    if (rc != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return nc_api_auth_page_done(r, &pg);
+    return nc_api_page_done(r, &pg);
 }
 
 
@@ -496,7 +464,7 @@ nc_api_auth_roles(nc_http_request_t *r)
     if ((rc = nc_api_auth_required(r, "role", &role)) != NC_OK
         || (rc = nc_api_auth_name(r, "role", &role)) != NC_OK)
     {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     if (role.len == nc_api_auth_admin_role.len
@@ -540,7 +508,7 @@ nc_api_auth_roles(nc_http_request_t *r)
     }
 
     if ((rc = nc_api_auth_required(r, "username", &user)) != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     v = nc_store_enter(nc_store);
@@ -585,13 +553,14 @@ nc_api_auth_role_list(nc_http_request_t *r)
     nc_str_t                   want_user, want_role;
     nc_flag_t                  blur;
     nc_store_iter_t           *it;
-    nc_api_auth_page_t         pg;
+    nc_api_page_t              pg;
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
 
-    rc = nc_api_auth_page_init(r, &pg);
+    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
+                          NC_API_AUTH_PAGE_MAX);
     if (rc != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     blur = nc_api_auth_blur(r);
@@ -610,8 +579,6 @@ nc_api_auth_role_list(nc_http_request_t *r)
     }
 
     plen = sizeof(NC_STORE_AUTH_ROLE) - 1;
-    rc = NC_OK;
-
     v = nc_store_enter(nc_store);
 
     if (v == NULL) {
@@ -622,7 +589,7 @@ nc_api_auth_role_list(nc_http_request_t *r)
     nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_ROLE,
                        plen, NULL, 0);
 
-    while (rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+    while ((rec = nc_store_iter_next(it)) != NULL) {
         /* auth/role/<user>/<role> */
         k = (u_char *) nc_store_record_key(rec) + plen;
         klen = rec->key_len - plen;
@@ -635,27 +602,20 @@ nc_api_auth_role_list(nc_http_request_t *r)
         if (!nc_api_auth_filter(blur, &want_user, k, slash - k)
             || !nc_api_auth_filter(blur, &want_role, slash + 1,
                                    k + klen - slash - 1)
-            || !nc_api_auth_page_take(&pg))
+            || !nc_api_page_take(&pg))
         {
             continue;
         }
 
-        rc = nc_api_auth_page_string(r, &pg, "{\"role\"", slash + 1,
-                                     k + klen - slash - 1, 0);
-
-        if (rc == NC_OK) {
-            rc = nc_api_auth_page_string(r, &pg, ",\"username\"", k,
-                                         slash - k, 1);
-        }
+        nc_api_json_open(&pg.json, NULL, '{');
+        nc_api_json_str(&pg.json, "role", slash + 1, k + klen - slash - 1);
+        nc_api_json_str(&pg.json, "username", k, slash - k);
+        nc_api_json_close(&pg.json, '}');
     }
 
     nc_store_leave(nc_store);
 
-    if (rc != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return nc_api_auth_page_done(r, &pg);
+    return nc_api_page_done(r, &pg);
 }
 
 
@@ -788,7 +748,7 @@ nc_api_auth_permission_args(nc_http_request_t *r, nc_str_t *role,
                                 || action->data[0] == 'w'))
           || (action->len == 2 && nc_memcmp(action->data, "rw", 2) == 0)))
     {
-        return nc_api_auth_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
                                    "action must be r, w or rw"));
     }
 
@@ -796,7 +756,7 @@ nc_api_auth_permission_args(nc_http_request_t *r, nc_str_t *role,
         || memchr(resource->data, NC_STORE_AUTH_SEP, resource->len)
         || memchr(resource->data, '\0', resource->len))
     {
-        return nc_api_auth_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
                                    "resource is illegal"));
     }
 
@@ -819,7 +779,7 @@ nc_api_auth_permissions(nc_http_request_t *r)
 
     rc = nc_api_auth_permission_args(r, &role, &resource, &action);
     if (rc != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     if (r->method == NC_HTTP_DELETE) {
@@ -872,13 +832,14 @@ nc_api_auth_permission_list(nc_http_request_t *r)
     nc_str_t                   want;
     nc_flag_t                  blur;
     nc_store_iter_t           *it;
-    nc_api_auth_page_t         pg;
+    nc_api_page_t              pg;
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
 
-    rc = nc_api_auth_page_init(r, &pg);
+    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
+                          NC_API_AUTH_PAGE_MAX);
     if (rc != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     blur = nc_api_auth_blur(r);
@@ -893,8 +854,6 @@ nc_api_auth_permission_list(nc_http_request_t *r)
     }
 
     plen = sizeof(NC_STORE_AUTH_PERM) - 1;
-    rc = NC_OK;
-
     v = nc_store_enter(nc_store);
 
     if (v == NULL) {
@@ -905,7 +864,7 @@ nc_api_auth_permission_list(nc_http_request_t *r)
     nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_PERM,
                        plen, NULL, 0);
 
-    while (rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+    while ((rec = nc_store_iter_next(it)) != NULL) {
         /* auth/perm/<role>\x1f<resource>\x1f<action> */
         k = (u_char *) nc_store_record_key(rec) + plen;
         klen = rec->key_len - plen;
@@ -916,31 +875,21 @@ nc_api_auth_permission_list(nc_http_request_t *r)
 
         if (sep2 == NULL
             || !nc_api_auth_filter(blur, &want, k, sep1 - k)
-            || !nc_api_auth_page_take(&pg))
+            || !nc_api_page_take(&pg))
         {
             continue;
         }
 
-        rc = nc_api_auth_page_string(r, &pg, "{\"role\"", k, sep1 - k, 0);
-
-        if (rc == NC_OK) {
-            rc = nc_api_auth_page_string(r, &pg, ",\"resource\"", sep1 + 1,
-                                         sep2 - sep1 - 1, 0);
-        }
-
-        if (rc == NC_OK) {
-            rc = nc_api_auth_page_string(r, &pg, ",\"action\"", sep2 + 1,
-                                         k + klen - sep2 - 1, 1);
-        }
+        nc_api_json_open(&pg.json, NULL, '{');
+        nc_api_json_str(&pg.json, "role", k, sep1 - k);
+        nc_api_json_str(&pg.json, "resource", sep1 + 1, sep2 - sep1 - 1);
+        nc_api_json_str(&pg.json, "action", sep2 + 1, k + klen - sep2 - 1);
+        nc_api_json_close(&pg.json, '}');
     }
 
     nc_store_leave(nc_store);
 
-    if (rc != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return nc_api_auth_page_done(r, &pg);
+    return nc_api_page_done(r, &pg);
 }
 
 
@@ -958,7 +907,7 @@ nc_api_auth_duplicate(nc_http_request_t *r)
 
     rc = nc_api_auth_permission_args(r, &role, &resource, &action);
     if (rc != NC_OK) {
-        return nc_api_auth_end(rc);
+        return nc_api_end(rc);
     }
 
     parts[0] = &role;
@@ -1017,7 +966,6 @@ nc_api_auth_write(nc_http_request_t *r, nc_uint_t op, const nc_str_t *a,
         return NULL;
     }
 
-    w->request = r;
     w->op = op;
     w->a = *a;
 
@@ -1078,8 +1026,9 @@ static nc_int_t
 nc_api_auth_propose(nc_http_request_t *r, nc_api_auth_write_t *w,
     const u_char *value, size_t value_len)
 {
-    u_char  *cmd;
-    size_t   size, len;
+    u_char    *cmd;
+    size_t     size, len;
+    nc_int_t   rc;
 
     size = NC_STORE_CMD_HEADER + NC_STORE_MAX_KEY_LEN + value_len;
 
@@ -1094,36 +1043,23 @@ nc_api_auth_propose(nc_http_request_t *r, nc_api_auth_write_t *w,
         return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "too long");
     }
 
-    w->proposal = nc_consensus_propose(cmd, len, nc_api_auth_written, w);
+    rc = nc_api_propose(r, cmd, len, nc_api_auth_written, w);
 
     /* the hash is in the command: not left in the pool */
     OPENSSL_cleanse(cmd, len);
 
-    if (w->proposal == NULL) {
-        return nc_api_rest_result(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                                  "\"no leader: writes are unavailable\"");
-    }
-
-    r->ctx = w;
-    r->cleanup = nc_api_auth_cleanup;
-
-    return NC_DONE;
+    return rc;
 }
 
 
 static void
-nc_api_auth_written(void *data, nc_int_t status, uint64_t index,
-    uint64_t revision)
+nc_api_auth_written(nc_http_request_t *r, void *data, nc_int_t status,
+    uint64_t index)
 {
     nc_int_t              rc;
-    nc_http_request_t    *r;
     nc_api_auth_write_t  *w;
 
     w = data;
-    r = w->request;
-
-    w->proposal = NULL;
-    r->cleanup = NULL;
 
     switch (status) {
 
@@ -1157,20 +1093,6 @@ nc_api_auth_written(void *data, nc_int_t status, uint64_t index,
 }
 
 
-static void
-nc_api_auth_cleanup(nc_http_request_t *r)
-{
-    nc_api_auth_write_t  *w;
-
-    w = r->ctx;
-
-    if (w->proposal) {
-        nc_consensus_cancel(w->proposal);
-        w->proposal = NULL;
-    }
-}
-
-
 /* --- helpers ------------------------------------------------------------- */
 
 
@@ -1179,7 +1101,7 @@ static nc_int_t
 nc_api_auth_required(nc_http_request_t *r, const char *name, nc_str_t *value)
 {
     if (nc_http_param(r, name, value) != NC_OK || value->len == 0) {
-        return nc_api_auth_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
                                    "Required parameter '%s' is not present",
                                    name));
     }
@@ -1193,7 +1115,7 @@ static nc_int_t
 nc_api_auth_name(nc_http_request_t *r, const char *what, const nc_str_t *name)
 {
     if (nc_auth_user_valid(name->data, name->len) != NC_OK) {
-        return nc_api_auth_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
                                    "%s must be 1 to 64 of A-Z a-z 0-9 _ . @ -",
                                    what));
     }
@@ -1309,122 +1231,8 @@ nc_api_auth_blur(nc_http_request_t *r)
 
 
 static nc_int_t
-nc_api_auth_page_init(nc_http_request_t *r, nc_api_auth_page_t *pg)
-{
-    nc_uint_t  no, size;
-
-    if (nc_api_page(r, NC_API_AUTH_PAGE_DEFAULT, NC_API_AUTH_PAGE_MAX, &no,
-                    &size) != NC_OK)
-    {
-        return nc_api_auth_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                   "pageNo and pageSize must be positive "
-                                   "numbers"));
-    }
-
-    nc_memzero(pg, sizeof(nc_api_auth_page_t));
-    pg->first = (no - 1 > (nc_uint_t) -1 / size) ? (nc_uint_t) -1
-                                                  : (no - 1) * size;
-    pg->size = size;
-
-    return NC_OK;
-}
-
-
-/* count a match; whether it is on the page */
-static nc_flag_t
-nc_api_auth_page_take(nc_api_auth_page_t *pg)
-{
-    nc_uint_t  i;
-
-    i = pg->total++;
-
-    return i >= pg->first && i - pg->first < pg->size;
-}
-
-
-/* <name>:"<escaped>" (and "}" when last), after "," if not the first */
-static nc_int_t
-nc_api_auth_page_string(nc_http_request_t *r, nc_api_auth_page_t *pg,
-    const char *name, const u_char *p, size_t len, nc_flag_t last)
-{
-    nc_buf_t  *out;
-
-    out = &pg->out;
-
-    if (name[0] == '{' && out->pos != out->last
-        && nc_buf_append(r->pool, out, ",", 1) != NC_OK)
-    {
-        return NC_ERROR;
-    }
-
-    if (nc_buf_append(r->pool, out, name, strlen(name)) != NC_OK
-        || nc_buf_append(r->pool, out, ":\"", 2) != NC_OK
-        || nc_buf_reserve(r->pool, out, nc_json_escape_len(p, len) + 2)
-           != NC_OK)
-    {
-        return NC_ERROR;
-    }
-
-    out->last = nc_json_escape(out->last, p, len);
-    *out->last++ = '"';
-
-    if (last) {
-        *out->last++ = '}';
-    }
-
-    return NC_OK;
-}
-
-
-/* {"totalCount":N,"pageNumber":p,"pagesAvailable":k,"pageItems":[...]} */
-static nc_int_t
-nc_api_auth_page_done(nc_http_request_t *r, nc_api_auth_page_t *pg)
-{
-    u_char    *p;
-    size_t     len, items;
-    nc_uint_t  pages;
-
-    items = nc_buf_size(&pg->out);
-    pages = pg->total / pg->size + (pg->total % pg->size ? 1 : 0);
-
-    len = sizeof("{\"totalCount\":,\"pageNumber\":,\"pagesAvailable\":,"
-                 "\"pageItems\":[]}") + 3 * NC_INT_T_LEN + items;
-
-    p = nc_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = (size_t) sprintf((char *) p,
-                           "{\"totalCount\":%lu,\"pageNumber\":%lu,"
-                           "\"pagesAvailable\":%lu,\"pageItems\":[",
-                           (unsigned long) pg->total,
-                           (unsigned long) (pg->first / pg->size + 1),
-                           (unsigned long) pages);
-
-    if (items) {
-        nc_memcpy(p + len, pg->out.pos, items);
-        len += items;
-    }
-
-    p[len++] = ']';
-    p[len++] = '}';
-
-    return nc_http_set_response(r, NC_HTTP_OK, "application/json", p, len);
-}
-
-
-static nc_int_t
 nc_api_auth_no_store(nc_http_request_t *r)
 {
     return nc_api_rest_result(r, NC_HTTP_SERVICE_UNAVAILABLE,
                               "\"the store is not loaded yet\"");
-}
-
-
-/* an answer is set: NC_DECLINED, unless setting it failed */
-static nc_int_t
-nc_api_auth_refused(nc_int_t rc)
-{
-    return rc == NC_OK ? NC_DECLINED : rc;
 }

@@ -103,8 +103,6 @@ static void nc_auth_kdf_work(nc_thread_task_t *task);
 static void nc_auth_kdf_done(nc_thread_task_t *task);
 static void nc_auth_kdf_settle(nc_auth_kdf_t *kdf);
 static void nc_auth_kdf_cleanup(nc_http_request_t *r);
-static nc_flag_t nc_auth_glob(const u_char *p, size_t plen, const u_char *s,
-    size_t slen);
 static const nc_store_record_t *nc_auth_record(const nc_store_version_t *v,
     const char *prefix, const u_char *a, size_t alen, const char *b);
 static nc_flag_t nc_auth_header(nc_http_request_t *r, const char *name,
@@ -909,7 +907,7 @@ nc_auth_permitted(nc_store_t *s, const nc_store_version_t *v,
                 pat += 6;
             }
 
-            if (nc_auth_glob(pat, act - pat, resource, resource_len)) {
+            if (nc_glob_match(pat, act - pat, resource, resource_len)) {
                 ok = 1;
                 break;
             }
@@ -922,41 +920,6 @@ nc_auth_permitted(nc_store_t *s, const nc_store_version_t *v,
 }
 
 
-/* '*' matches any run of characters, anything else itself */
-static nc_flag_t
-nc_auth_glob(const u_char *p, size_t plen, const u_char *s, size_t slen)
-{
-    size_t  pi, si, star, mark;
-
-    pi = 0;
-    si = 0;
-    star = (size_t) -1;
-    mark = 0;
-
-    while (si < slen) {
-        if (pi < plen && p[pi] == '*') {
-            star = pi++;
-            mark = si;
-
-        } else if (pi < plen && p[pi] == s[si]) {
-            pi++;
-            si++;
-
-        } else if (star != (size_t) -1) {
-            pi = star + 1;
-            si = ++mark;
-
-        } else {
-            return 0;
-        }
-    }
-
-    while (pi < plen && p[pi] == '*') {
-        pi++;
-    }
-
-    return pi == plen;
-}
 
 
 /* a record by prefix + a (+ b) in version v */

@@ -365,6 +365,27 @@ static const nc_conf_section_t  nc_conf_auth_section = {
 };
 
 
+static const nc_conf_cmd_t  nc_conf_config_cmds[] = {
+
+    /* a Raft entry holds one item: 12 MiB with its fields */
+    { nc_string("max_content_size"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_config_t, max_content_size), 1, 11 * 1024 * 1024,
+      "10m", NULL },
+
+    { nc_string("history_max_age"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_config_t, history_max_age), 1000,
+      3650 * 24 * 3600 * 1000LL, "30d", NULL },
+
+    { nc_string("history_max_count"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_config_t, history_max_count), 0, 100000, "100", NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_config_section = {
+    "config", nc_conf_config_cmds, nc_nelems(nc_conf_config_cmds), NULL
+};
+
+
 static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
     { nc_string("daemon"), NC_CONF_T_FLAG, 0,
@@ -407,7 +428,8 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
       offsetof(nc_conf_t, store), 0, 0, NULL, &nc_conf_store_section },
 
     { nc_string("naming"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
-    { nc_string("config"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL }
+    { nc_string("config"), NC_CONF_T_MAP, 0,
+      offsetof(nc_conf_t, config), 0, 0, NULL, &nc_conf_config_section }
 };
 
 

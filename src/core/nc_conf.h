@@ -94,6 +94,14 @@ typedef struct {
 } nc_conf_auth_t;
 
 
+/* config: the config center (Nacos' configs) */
+typedef struct {
+    size_t          max_content_size;          /* 10m */
+    nc_msec_t       history_max_age;           /* 30d */
+    nc_uint_t       history_max_count;         /* 100 per item */
+} nc_conf_config_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -114,11 +122,12 @@ struct nc_conf_s {
     nc_conf_store_t store;
     nc_conf_cluster_t cluster;
     nc_conf_auth_t  auth;
+    nc_conf_config_t config;
 
     /*
-     * Sections reserved for later subsystems: `gateway`,
-     * `naming`, `config`. The loader accepts each as an empty map
-     * today; their fields arrive with their subsystems.
+     * Sections reserved for later subsystems: `gateway`, `naming`.  The
+     * loader accepts each as an empty map today; their fields arrive with
+     * their subsystems.
      */
 };
 

@@ -262,3 +262,39 @@ nc_memcmp_const(const void *a, const void *b, size_t n)
 
     return diff != 0;
 }
+
+
+nc_flag_t
+nc_glob_match(const u_char *p, size_t plen, const u_char *s, size_t slen)
+{
+    size_t  pi, si, star, mark;
+
+    pi = 0;
+    si = 0;
+    star = (size_t) -1;
+    mark = 0;
+
+    while (si < slen) {
+        if (pi < plen && p[pi] == '*') {
+            star = pi++;
+            mark = si;
+
+        } else if (pi < plen && p[pi] == s[si]) {
+            pi++;
+            si++;
+
+        } else if (star != (size_t) -1) {
+            pi = star + 1;
+            si = ++mark;
+
+        } else {
+            return 0;
+        }
+    }
+
+    while (pi < plen && p[pi] == '*') {
+        pi++;
+    }
+
+    return pi == plen;
+}

@@ -55,6 +55,10 @@ u_char *nc_cpystrn(u_char *dst, const u_char *src, size_t n);
 struct nc_pool_s;
 u_char *nc_pstrdup(struct nc_pool_s *pool, const nc_str_t *src);
 
+/* '*' in the pattern matches any run of characters, anything else itself */
+nc_flag_t nc_glob_match(const u_char *p, size_t plen, const u_char *s,
+    size_t slen);
+
 /* little-endian integers of our on-wire and on-disk formats */
 
 static inline void

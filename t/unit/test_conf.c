@@ -1410,7 +1410,10 @@ test_dump_format(void **state)
         "store:\n"
         "    shm_size: 1g\n"
         "naming: {}\n"
-        "config: {}\n");
+        "config:\n"
+        "    max_content_size: 10m\n"
+        "    history_max_age: 30d\n"
+        "    history_max_count: 100\n");
 
     free(dump);
     nc_conf_free(conf);

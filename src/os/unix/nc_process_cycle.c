@@ -20,6 +20,7 @@
 #include <nc_process_cycle.h>
 #include <nc_http.h>
 #include <nc_auth.h>
+#include <nc_api_watch.h>
 
 
 #define NC_TERMINATE_GRACE   2000     /* ms after SIGTERM before SIGKILL */
@@ -434,7 +435,8 @@ nc_worker_init(nc_cycle_t *cycle)
     nc_consensus_close_listener();
 
     if (nc_auth_init_worker(cycle) != NC_OK
-        || nc_consensus_client_init(cycle) != NC_OK)
+        || nc_consensus_client_init(cycle) != NC_OK
+        || nc_api_watch_init_worker(cycle) != NC_OK)
     {
         exit(2);                                       /* fatal */
     }

@@ -1,0 +1,1171 @@
+
+/*
+ * nacre: Nacos' config API, v1 (what the official clients call).
+ *
+ *   GET    /nacos/v1/cs/configs            one item: its bytes as stored
+ *   GET    /nacos/v1/cs/configs?search=    accurate|blur listing, paged
+ *   POST   /nacos/v1/cs/configs            publish (casMd5: compare-and-set)
+ *   DELETE /nacos/v1/cs/configs            delete
+ *   POST   /nacos/v1/cs/configs/listener   long-poll on MD5s
+ *
+ * Namespace "", "public" and "null" are the one public namespace, stored
+ * as "".  Reads come from this node's published version; writes answer
+ * once applied here.  Every request needs the permission its item's
+ * resource asks for ([namespace]:group:config/dataId, r or w).
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_event.h>
+#include <nc_http.h>
+#include <nc_json.h>
+#include <nc_cycle.h>
+#include <nc_store.h>
+#include <nc_store_config.h>
+#include <nc_auth.h>
+#include <nc_api.h>
+#include <nc_api_watch.h>
+
+
+#define NC_API_CONFIG_PATH        "/nacos/v1/cs/configs"
+#define NC_API_CONFIG_MAX_KEYS    10000       /* in one listener request */
+#define NC_API_CONFIG_HOLD_MIN    10000       /* ms */
+#define NC_API_CONFIG_HOLD_MAX    (5 * 60 * 1000)
+#define NC_API_CONFIG_PAGE_MAX    500
+
+
+typedef struct {
+    nc_str_t                 ns;          /* "" for the public one */
+    nc_str_t                 group;
+    nc_str_t                 data_id;
+} nc_api_config_name_t;
+
+
+/* one key of a listener request */
+typedef struct {
+    nc_api_config_name_t     name;
+    nc_str_t                 md5;         /* the client's, hex or empty */
+    nc_str_t                 tenant;      /* as the client wrote it: echoed */
+} nc_api_config_listen_key_t;
+
+
+typedef struct {
+    nc_http_request_t           *request;
+    nc_api_watch_t              *watch;
+    nc_api_config_listen_key_t  *keys;
+    nc_uint_t                    nkeys;
+} nc_api_config_listen_t;
+
+
+static nc_int_t nc_api_config_handler(nc_http_request_t *r);
+static nc_int_t nc_api_config_get(nc_http_request_t *r);
+static nc_int_t nc_api_config_search(nc_http_request_t *r);
+static nc_int_t nc_api_config_publish(nc_http_request_t *r);
+static nc_int_t nc_api_config_delete(nc_http_request_t *r);
+static void nc_api_config_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
+static nc_int_t nc_api_config_listener(nc_http_request_t *r);
+static nc_int_t nc_api_config_listen_parse(nc_http_request_t *r,
+    nc_api_config_listen_t *ls);
+static nc_int_t nc_api_config_changed_keys(nc_http_request_t *r,
+    nc_api_config_listen_t *ls, nc_buf_t *out);
+static void nc_api_config_listen_changed(nc_api_watch_t *w);
+static void nc_api_config_listen_timeout(nc_event_t *ev);
+static void nc_api_config_listen_cleanup(nc_http_request_t *r);
+static nc_int_t nc_api_config_listen_answer(nc_http_request_t *r,
+    nc_buf_t *out);
+
+static nc_int_t nc_api_config_name(nc_http_request_t *r,
+    nc_api_config_name_t *name, nc_flag_t need_data_id);
+static nc_int_t nc_api_config_check(nc_http_request_t *r, const char *param,
+    const nc_str_t *v, size_t max, nc_flag_t ns);
+static const nc_store_record_t *nc_api_config_lookup(
+    const nc_store_version_t *v, const nc_api_config_name_t *name);
+static void nc_api_config_hex(const u_char *md5, u_char *hex);
+static const char *nc_api_config_content_type(const nc_str_t *type);
+static void nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip);
+static nc_int_t nc_api_config_text(nc_http_request_t *r, nc_uint_t status,
+    const char *text);
+static uint64_t nc_api_config_now(void);
+
+
+static nc_conf_config_t  *nc_api_config_conf;
+
+static const char  *nc_api_config_types[] = {
+    "properties", "xml", "json", "text", "html", "yaml", "toml", "unset"
+};
+
+
+nc_int_t
+nc_api_config_init_routes(nc_cycle_t *cycle)
+{
+    nc_api_config_conf = &cycle->conf->config;
+
+    /* any user; each handler asks for its item's permission */
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST
+                          | NC_HTTP_DELETE, NC_API_CONFIG_PATH, 0,
+                          NC_AUTH_USER, nc_api_config_handler) != NC_OK
+        || nc_http_add_route(NC_HTTP_POST, NC_API_CONFIG_PATH "/listener", 0,
+                             NC_AUTH_USER, nc_api_config_listener) != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
+static nc_int_t
+nc_api_config_handler(nc_http_request_t *r)
+{
+    nc_str_t  v;
+
+    switch (r->method) {
+
+    case NC_HTTP_POST:
+        return nc_api_config_publish(r);
+
+    case NC_HTTP_DELETE:
+        return nc_api_config_delete(r);
+
+    default:
+        if (nc_http_param(r, "search", &v) == NC_OK && v.len) {
+            return nc_api_config_search(r);
+        }
+
+        return nc_api_config_get(r);
+    }
+}
+
+
+/* --- read ---------------------------------------------------------------- */
+
+
+static nc_int_t
+nc_api_config_get(nc_http_request_t *r)
+{
+    u_char                        *body, *hex;
+    nc_int_t                       rc;
+    nc_str_t                       content, type, value;
+    const char                    *ctype;
+    nc_api_config_name_t           name;
+    const nc_store_record_t       *rec;
+    const nc_store_version_t      *v;
+    const nc_store_config_head_t  *h;
+    u_char                         typebuf[32];
+
+    rc = nc_api_config_name(r, &name, 1);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
+                        NC_AUTH_READ);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    v = nc_store_enter(nc_store);
+    rec = v ? nc_api_config_lookup(v, &name) : NULL;
+
+    if (rec == NULL) {
+        nc_store_leave(nc_store);
+        return nc_api_config_text(r, NC_HTTP_NOT_FOUND,
+                                  "config data not exist\n");
+    }
+
+    h = nc_store_config_head(rec);
+
+    /* copied: the version is left before the answer goes out */
+    nc_store_config_field(rec, NC_STORE_CONFIG_F_CONTENT, &content);
+    nc_store_config_field(rec, NC_STORE_CONFIG_F_TYPE, &type);
+
+    body = nc_pnalloc(r->pool, content.len + 32);
+    hex = body ? body + content.len : NULL;
+
+    if (body) {
+        nc_memcpy(body, content.data, content.len);
+        nc_api_config_hex(h->md5, hex);
+    }
+
+    type.len = nc_min(type.len, sizeof(typebuf));
+    nc_memcpy(typebuf, type.data, type.len);
+    type.data = typebuf;
+
+    r->headers_out.last_modified = (time_t) (h->modified / 1000);
+
+    nc_store_leave(nc_store);
+
+    if (body == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctype = nc_api_config_content_type(&type);
+
+    if (type.len == 0) {
+        nc_str_set(&type, "text");
+    }
+
+    value.data = nc_pnalloc(r->pool, type.len);
+    if (value.data == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_memcpy(value.data, type.data, type.len);
+    value.len = type.len;
+
+    if (nc_http_add_header(r, "Config-Type", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value.data = hex;
+    value.len = 32;
+
+    if (nc_http_add_header(r, "Content-MD5", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "no-cache");
+    if (nc_http_add_header(r, "Pragma", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "Thu, 01 Jan 1970 00:00:00 GMT");
+    if (nc_http_add_header(r, "Expires", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "no-cache,no-store");
+    if (nc_http_add_header(r, "Cache-Control", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, ctype, body, content.len);
+}
+
+
+/*
+ * ?search=accurate|blur: dataId and group (blank: any), tenant, appName,
+ * config_tags; blur matches '*' wildcards.  Page of ConfigInfo.
+ */
+static nc_int_t
+nc_api_config_search(nc_http_request_t *r)
+{
+    u_char                        *k, *slash, *p;
+    size_t                         plen;
+    nc_int_t                       rc;
+    nc_str_t                       ns, want_id, want_group, want_app,
+                                   want_tags, group, data_id, f[3];
+    nc_flag_t                      blur;
+    nc_api_page_t                  pg;
+    nc_store_iter_t               *it;
+    const nc_store_record_t       *rec;
+    const nc_store_version_t      *v;
+    u_char                         prefix[NC_STORE_MAX_KEY_LEN];
+    u_char                         hex[32];
+    char                           id[24];
+
+    blur = nc_http_param(r, "search", &ns) == NC_OK && ns.len == 4
+           && nc_memcmp(ns.data, "blur", 4) == 0;
+
+    if (nc_http_param(r, "tenant", &ns) != NC_OK
+        || nc_auth_public_namespace(&ns))
+    {
+        ns.len = 0;
+    }
+
+    rc = nc_api_config_check(r, "tenant", &ns, 128, 1);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    rc = nc_api_page_init(r, &pg, 10, NC_API_CONFIG_PAGE_MAX);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    if (nc_http_param(r, "dataId", &want_id) != NC_OK) {
+        want_id.len = 0;
+    }
+
+    if (nc_http_param(r, "group", &want_group) != NC_OK) {
+        want_group.len = 0;
+    }
+
+    if (nc_http_param(r, "appName", &want_app) != NC_OK) {
+        want_app.len = 0;
+    }
+
+    if (nc_http_param(r, "config_tags", &want_tags) != NC_OK) {
+        want_tags.len = 0;
+    }
+
+    /* the namespace as a whole, to read */
+    f[0].len = 0;
+    rc = nc_auth_permit(r, &ns, &f[0], "config", &f[0], NC_AUTH_READ);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+    if (it == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
+                  sizeof(NC_STORE_CONFIG_ITEM) - 1);
+    p = nc_cpymem(p, ns.data, ns.len);
+    *p++ = '/';
+    plen = p - prefix;
+
+    v = nc_store_enter(nc_store);
+
+    if (v == NULL) {
+        nc_store_leave(nc_store);
+        return nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                  "the store is not loaded yet");
+    }
+
+    nc_store_iter_init(it, nc_store, v->root, prefix, plen, NULL, 0);
+
+    while (pg.json.rc == NC_OK
+           && (rec = nc_store_iter_next(it)) != NULL)
+    {
+        if (rec->type != NC_STORE_T_CONFIG) {
+            continue;
+        }
+
+        /* <group>/<dataId> */
+        k = (u_char *) nc_store_record_key(rec) + plen;
+        slash = memchr(k, '/', rec->key_len - plen);
+
+        if (slash == NULL) {
+            continue;
+        }
+
+        group.data = k;
+        group.len = slash - k;
+        data_id.data = slash + 1;
+        data_id.len = nc_store_record_key(rec) + rec->key_len - slash - 1;
+
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_APP, &f[0]);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_TAGS, &f[1]);
+
+        if (!nc_api_match(blur, &want_id, data_id.data, data_id.len)
+            || !nc_api_match(blur, &want_group, group.data, group.len)
+            || !nc_api_match(blur, &want_app, f[0].data, f[0].len)
+            || !nc_api_match_list(&want_tags, f[1].data, f[1].len))
+        {
+            continue;
+        }
+
+        if (!nc_api_page_take(&pg)) {
+            continue;
+        }
+
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_TYPE, &f[2]);
+        nc_api_config_hex(nc_store_config_head(rec)->md5, hex);
+        (void) snprintf(id, sizeof(id), "%" PRIu64,
+                        nc_store_config_head(rec)->id);
+
+        nc_api_json_open(&pg.json, NULL, '{');
+        nc_api_json_str(&pg.json, "id", (u_char *) id, strlen(id));
+        nc_api_json_str(&pg.json, "dataId", data_id.data, data_id.len);
+        nc_api_json_str(&pg.json, "group", group.data, group.len);
+        nc_api_json_str(&pg.json, "tenant", ns.data, ns.len);
+        nc_api_json_str(&pg.json, "appName", f[0].data, f[0].len);
+        nc_api_json_str(&pg.json, "type", f[2].data, f[2].len);
+        nc_api_json_str(&pg.json, "md5", hex, 32);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_CONTENT, &f[2]);
+        nc_api_json_str(&pg.json, "content", f[2].data, f[2].len);
+        nc_api_json_raw(&pg.json, "encryptedDataKey", "null");
+        nc_api_json_close(&pg.json, '}');
+    }
+
+    nc_store_leave(nc_store);
+
+    return nc_api_page_done(r, &pg);
+}
+
+
+/* --- write --------------------------------------------------------------- */
+
+
+static nc_int_t
+nc_api_config_publish(nc_http_request_t *r)
+{
+    u_char                 *cmd;
+    size_t                  len, i;
+    nc_int_t                rc, n;
+    nc_str_t                v, tags;
+    nc_uint_t               f;
+    nc_http_header_t       *h;
+    nc_api_config_name_t    name;
+    nc_store_config_cmd_t   c;
+
+    static const struct {
+        const char  *param;
+        nc_uint_t    field;
+        size_t       max;
+    } fields[] = {
+        { "type", NC_STORE_CONFIG_F_TYPE, 32 },
+        { "appName", NC_STORE_CONFIG_F_APP, 128 },
+        { "config_tags", NC_STORE_CONFIG_F_TAGS, 5 * 65 },
+        { "desc", NC_STORE_CONFIG_F_DESC, 128 },
+        { "use", NC_STORE_CONFIG_F_USE, 32 },
+        { "effect", NC_STORE_CONFIG_F_EFFECT, 32 },
+        { "schema", NC_STORE_CONFIG_F_SCHEMA, 32768 },
+        { "encryptedDataKey", NC_STORE_CONFIG_F_EDK, 1024 },
+        { "src_user", NC_STORE_CONFIG_F_USER, 128 },
+    };
+
+    rc = nc_api_config_name(r, &name, 1);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
+                        NC_AUTH_WRITE);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    if (nc_http_find_header(r, "betaIps")
+        || (nc_http_param(r, "tag", &v) == NC_OK && v.len))
+    {
+        return nc_api_config_text(r, NC_HTTP_NOT_IMPLEMENTED,
+                                  "caused: gray (betaIps) and tag versions "
+                                  "are not served by this version;");
+    }
+
+    nc_memzero(&c, sizeof(nc_store_config_cmd_t));
+
+    if (nc_http_param(r, "content", &c.field[NC_STORE_CONFIG_F_CONTENT])
+        != NC_OK || c.field[NC_STORE_CONFIG_F_CONTENT].len == 0)
+    {
+        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "content invalid");
+    }
+
+    if (c.field[NC_STORE_CONFIG_F_CONTENT].len
+        > nc_api_config_conf->max_content_size)
+    {
+        return nc_api_nacos_error(r, NC_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "content longer than %zu bytes "
+                                  "(config.max_content_size)",
+                                  nc_api_config_conf->max_content_size);
+    }
+
+    for (i = 0; i < nc_nelems(fields); i++) {
+        if (nc_http_param(r, fields[i].param, &v) != NC_OK) {
+            continue;
+        }
+
+        if (v.len > fields[i].max) {
+            return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                      "%s longer than %zu", fields[i].param,
+                                      fields[i].max);
+        }
+
+        c.field[fields[i].field] = v;
+    }
+
+    /* at most 5 tags of at most 64 */
+    tags = c.field[NC_STORE_CONFIG_F_TAGS];
+
+    for (i = 0, n = 0; i <= tags.len; i++) {
+        if (i == tags.len || tags.data[i] == ',') {
+            if (n > 64) {
+                return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                          "a tag longer than 64");
+            }
+
+            n = 0;
+            continue;
+        }
+
+        n++;
+    }
+
+    if (nc_api_count(&tags, ',') > 4) {
+        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "more than 5 tags");
+    }
+
+    /* Nacos' types, else text */
+    v = c.field[NC_STORE_CONFIG_F_TYPE];
+    nc_str_set(&c.field[NC_STORE_CONFIG_F_TYPE], "text");
+
+    for (f = 0; f < nc_nelems(nc_api_config_types); f++) {
+        if (v.len == strlen(nc_api_config_types[f])
+            && nc_memcmp(v.data, nc_api_config_types[f], v.len) == 0)
+        {
+            c.field[NC_STORE_CONFIG_F_TYPE] = v;
+            break;
+        }
+    }
+
+    if (c.field[NC_STORE_CONFIG_F_USER].len == 0) {
+        c.field[NC_STORE_CONFIG_F_USER] = r->auth_user;
+    }
+
+    nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
+
+    h = nc_http_find_header(r, "casMd5");
+
+    if (h) {
+        c.use_cas = 1;
+
+        /* a malformed one matches nothing: the CAS fails */
+        for (i = 0; i < 16 && h->value.len == 32; i++) {
+            n = nc_hextoi(h->value.data + 2 * i, 2);
+            c.cas[i] = (u_char) (n < 0 ? 0 : n);
+        }
+    }
+
+    c.time = nc_api_config_now();
+    c.history_max_count = nc_api_config_conf->history_max_count;
+    c.history_max_age = nc_api_config_conf->history_max_age;
+
+    nc_store_config_md5(c.field[NC_STORE_CONFIG_F_CONTENT].data,
+                        c.field[NC_STORE_CONFIG_F_CONTENT].len, c.md5);
+
+    cmd = nc_store_config_command(r->pool, NC_STORE_CONFIG_PUBLISH, &name.ns,
+                                  &name.group, &name.data_id, &c, &len);
+    if (cmd == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_api_propose(r, cmd, len, nc_api_config_written, NULL);
+}
+
+
+static nc_int_t
+nc_api_config_delete(nc_http_request_t *r)
+{
+    u_char                 *cmd;
+    size_t                  len;
+    nc_int_t                rc;
+    nc_api_config_name_t    name;
+    nc_store_config_cmd_t   c;
+
+    rc = nc_api_config_name(r, &name, 1);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
+                        NC_AUTH_WRITE);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    nc_memzero(&c, sizeof(nc_store_config_cmd_t));
+    c.time = nc_api_config_now();
+    c.history_max_count = nc_api_config_conf->history_max_count;
+    c.history_max_age = nc_api_config_conf->history_max_age;
+    c.field[NC_STORE_CONFIG_F_USER] = r->auth_user;
+    nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
+
+    cmd = nc_store_config_command(r->pool, NC_STORE_CONFIG_DELETE, &name.ns,
+                                  &name.group, &name.data_id, &c, &len);
+    if (cmd == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_api_propose(r, cmd, len, nc_api_config_written, NULL);
+}
+
+
+static void
+nc_api_config_written(nc_http_request_t *r, void *data, nc_int_t status,
+    uint64_t index)
+{
+    nc_int_t  rc;
+
+    switch (status) {
+
+    case NC_OK:
+        rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                  (u_char *) "true", 4);
+        break;
+
+    case NC_DECLINED:
+        /* a delete of nothing is done; a publish declined lost its CAS */
+        if (r->method == NC_HTTP_DELETE) {
+            rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                      (u_char *) "true", 4);
+            break;
+        }
+
+        rc = nc_api_config_text(r, NC_HTTP_INTERNAL_SERVER_ERROR,
+                                "Cas publish fail, server md5 may have "
+                                "changed.");
+        break;
+
+    case NC_STORE_FULL:
+        rc = nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                "the store is full (store.shm_size)");
+        break;
+
+    case NC_ERROR:
+        rc = nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
+        break;
+
+    default:
+        rc = nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                                "no leader: writes are unavailable");
+        break;
+    }
+
+    nc_http_finalize_request(r, rc);
+}
+
+
+/* --- listener ------------------------------------------------------------ */
+
+
+/*
+ * Answer at once when an MD5 differs, or when the client asked not to be
+ * held (no Long-Pulling-Timeout, or Long-Pulling-Timeout-No-Hangup);
+ * else wait for a change of a listened key, up to max(10 s, timeout -
+ * 500 ms), then answer empty.
+ */
+static nc_int_t
+nc_api_config_listener(nc_http_request_t *r)
+{
+    nc_int_t                 rc;
+    nc_uint_t                i;
+    nc_msec_t                hold;
+    nc_buf_t                 out;
+    nc_http_header_t        *h;
+    nc_api_config_listen_t  *ls;
+    u_char                   key[NC_STORE_MAX_KEY_LEN];
+    size_t                   len;
+
+    ls = nc_pcalloc(r->pool, sizeof(nc_api_config_listen_t));
+    if (ls == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ls->request = r;
+
+    rc = nc_api_config_listen_parse(r, ls);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    nc_memzero(&out, sizeof(nc_buf_t));
+
+    if (nc_api_config_changed_keys(r, ls, &out) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = nc_http_find_header(r, "Long-Pulling-Timeout");
+
+    if (out.pos != out.last || h == NULL) {
+        return nc_api_config_listen_answer(r, &out);
+    }
+
+    hold = (nc_msec_t) nc_atoi(h->value.data, h->value.len);
+    hold = (hold == (nc_msec_t) NC_ERROR || hold < 500)
+           ? NC_API_CONFIG_HOLD_MIN : hold - 500;
+    hold = nc_max(hold, NC_API_CONFIG_HOLD_MIN);
+    hold = nc_min(hold, NC_API_CONFIG_HOLD_MAX);
+
+    h = nc_http_find_header(r, "Long-Pulling-Timeout-No-Hangup");
+
+    if (h && h->value.len == 4
+        && nc_strncasecmp(h->value.data, (u_char *) "true", 4) == 0)
+    {
+        return nc_api_config_listen_answer(r, &out);
+    }
+
+    ls->watch = nc_api_watch_create(r, ls->nkeys);
+    if (ls->watch == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < ls->nkeys; i++) {
+        len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
+                                  &ls->keys[i].name.ns,
+                                  &ls->keys[i].name.group,
+                                  &ls->keys[i].name.data_id);
+        nc_api_watch_key(ls->watch, i, key, len);
+    }
+
+    ls->watch->changed = nc_api_config_listen_changed;
+    ls->watch->data = ls;
+    nc_api_watch_start(ls->watch);
+
+    r->ctx = ls;
+    r->cleanup = nc_api_config_listen_cleanup;
+
+    r->timer.handler = nc_api_config_listen_timeout;
+    r->timer.data = r;
+    r->timer.timer_index = NC_INVALID_INDEX;
+    nc_add_timer(&r->timer, hold);
+
+    return NC_DONE;
+}
+
+
+/*
+ * Listening-Configs: records "dataId ^B group ^B md5 [^B tenant] ^A"; a
+ * record with another number of fields, or more than 10000 of them, is a
+ * 400 (never a hang).
+ */
+static nc_int_t
+nc_api_config_listen_parse(nc_http_request_t *r, nc_api_config_listen_t *ls)
+{
+    u_char                      *p, *end, *rec_end, *sep;
+    nc_int_t                     rc;
+    nc_str_t                     v, f[4];
+    nc_uint_t                    n, i;
+    nc_api_config_listen_key_t  *k;
+
+    if (nc_http_param(r, "Listening-Configs", &v) != NC_OK || v.len == 0) {
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                 "invalid probeModify"));
+    }
+
+    n = nc_api_count(&v, '\x01');
+
+    if (n == 0 || n > NC_API_CONFIG_MAX_KEYS
+        || v.data[v.len - 1] != '\x01')
+    {
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                 "invalid probeModify"));
+    }
+
+    ls->keys = nc_pcalloc(r->pool, n * sizeof(nc_api_config_listen_key_t));
+    if (ls->keys == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = v.data;
+    end = v.data + v.len;
+
+    for (ls->nkeys = 0; p < end; ls->nkeys++) {
+        rec_end = memchr(p, '\x01', end - p);
+
+        for (i = 0; i < 4; i++) {
+            sep = memchr(p, '\x02', rec_end - p);
+
+            f[i].data = p;
+            f[i].len = (sep ? sep : rec_end) - p;
+
+            p = sep ? sep + 1 : rec_end;
+
+            if (sep == NULL) {
+                break;
+            }
+        }
+
+        if (i < 2 || i > 3 || p != rec_end) {
+            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                     "invalid probeModify"));
+        }
+
+        k = &ls->keys[ls->nkeys];
+        k->name.data_id = f[0];
+        k->name.group = f[1];
+        k->md5 = f[2];
+        k->tenant = i == 3 ? f[3] : (nc_str_t) nc_null_string;
+        k->name.ns = k->tenant;
+
+        if (nc_auth_public_namespace(&k->name.ns)) {
+            k->name.ns.len = 0;
+        }
+
+        if ((rc = nc_api_config_check(r, "dataId", &k->name.data_id, 256, 0))
+            != NC_OK
+            || (rc = nc_api_config_check(r, "group", &k->name.group, 128, 0))
+               != NC_OK
+            || (k->name.ns.len
+                && (rc = nc_api_config_check(r, "tenant", &k->name.ns, 128,
+                                             1)) != NC_OK))
+        {
+            return rc;
+        }
+
+        if (k->name.data_id.len == 0 || k->name.group.len == 0) {
+            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                     "invalid probeModify"));
+        }
+
+        rc = nc_auth_permit(r, &k->name.ns, &k->name.group, "config",
+                            &k->name.data_id, NC_AUTH_READ);
+        if (rc != NC_OK) {
+            return rc;
+        }
+
+        p = rec_end + 1;
+    }
+
+    return NC_OK;
+}
+
+
+/*
+ * The keys whose MD5 here differs from the client's, encoded as Nacos
+ * does: URL-encoded "dataId ^B group [^B tenant] ^A" each, then "\n".
+ */
+static nc_int_t
+nc_api_config_changed_keys(nc_http_request_t *r, nc_api_config_listen_t *ls,
+    nc_buf_t *out)
+{
+    nc_int_t                     rc;
+    nc_uint_t                    i;
+    nc_flag_t                    same;
+    nc_api_config_listen_key_t  *k;
+    const nc_store_record_t     *rec;
+    const nc_store_version_t    *v;
+    u_char                       hex[32];
+
+    rc = NC_OK;
+    v = nc_store_enter(nc_store);
+
+    for (i = 0; v && rc == NC_OK && i < ls->nkeys; i++) {
+        k = &ls->keys[i];
+        rec = nc_api_config_lookup(v, &k->name);
+
+        if (rec) {
+            nc_api_config_hex(nc_store_config_head(rec)->md5, hex);
+            same = k->md5.len == 32
+                   && nc_strncasecmp(k->md5.data, hex, 32) == 0;
+
+        } else {
+            same = k->md5.len == 0;
+        }
+
+        if (same) {
+            continue;
+        }
+
+        if (nc_api_urlencode(r->pool, out, &k->name.data_id) != NC_OK
+            || nc_buf_append(r->pool, out, "%02", 3) != NC_OK
+            || nc_api_urlencode(r->pool, out, &k->name.group) != NC_OK
+            || (k->tenant.len
+                && (nc_buf_append(r->pool, out, "%02", 3) != NC_OK
+                    || nc_api_urlencode(r->pool, out, &k->tenant) != NC_OK))
+            || nc_buf_append(r->pool, out, "%01", 3) != NC_OK)
+        {
+            rc = NC_ERROR;
+        }
+    }
+
+    nc_store_leave(nc_store);
+
+    return rc;
+}
+
+
+static void
+nc_api_config_listen_changed(nc_api_watch_t *w)
+{
+    nc_buf_t                 out;
+    nc_http_request_t       *r;
+    nc_api_config_listen_t  *ls;
+
+    ls = w->data;
+    r = ls->request;
+
+    nc_memzero(&out, sizeof(nc_buf_t));
+
+    if (nc_api_config_changed_keys(r, ls, &out) != NC_OK) {
+        nc_api_watch_stop(w);
+        nc_del_timer(&r->timer);
+        r->cleanup = NULL;
+        nc_http_finalize_request(r, NC_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the same bytes published again: keep waiting */
+    if (out.pos == out.last) {
+        return;
+    }
+
+    nc_api_watch_stop(w);
+    nc_del_timer(&r->timer);
+    r->cleanup = NULL;
+
+    nc_http_finalize_request(r, nc_api_config_listen_answer(r, &out));
+}
+
+
+static void
+nc_api_config_listen_timeout(nc_event_t *ev)
+{
+    nc_buf_t                 out;
+    nc_http_request_t       *r;
+    nc_api_config_listen_t  *ls;
+
+    r = ev->data;
+    ls = r->ctx;
+
+    nc_api_watch_stop(ls->watch);
+    r->cleanup = NULL;
+
+    nc_memzero(&out, sizeof(nc_buf_t));
+
+    nc_http_finalize_request(r, nc_api_config_listen_answer(r, &out));
+}
+
+
+static void
+nc_api_config_listen_cleanup(nc_http_request_t *r)
+{
+    nc_api_config_listen_t  *ls;
+
+    ls = r->ctx;
+
+    nc_api_watch_stop(ls->watch);
+
+    if (r->timer.timer_set) {
+        nc_del_timer(&r->timer);
+    }
+}
+
+
+static nc_int_t
+nc_api_config_listen_answer(nc_http_request_t *r, nc_buf_t *out)
+{
+    nc_str_t  value;
+
+    if (out->pos != out->last
+        && nc_buf_append(r->pool, out, "\n", 1) != NC_OK)
+    {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "no-cache");
+    if (nc_http_add_header(r, "Pragma", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "Thu, 01 Jan 1970 00:00:00 GMT");
+    if (nc_http_add_header(r, "Expires", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_str_set(&value, "no-cache,no-store");
+    if (nc_http_add_header(r, "Cache-Control", &value) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "text/html;charset=UTF-8",
+                                out->pos, nc_buf_size(out));
+}
+
+
+/* --- helpers ------------------------------------------------------------- */
+
+
+/* dataId, group and tenant of a request, checked as Nacos checks them */
+static nc_int_t
+nc_api_config_name(nc_http_request_t *r, nc_api_config_name_t *name,
+    nc_flag_t need_data_id)
+{
+    nc_int_t  rc;
+
+    if (nc_http_param(r, "tenant", &name->ns) != NC_OK
+        || nc_auth_public_namespace(&name->ns))
+    {
+        name->ns.len = 0;
+    }
+
+    if (nc_http_param(r, "dataId", &name->data_id) != NC_OK
+        || name->data_id.len == 0)
+    {
+        if (need_data_id) {
+            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                     "dataId invalid"));
+        }
+
+        name->data_id.len = 0;
+    }
+
+    if (nc_http_param(r, "group", &name->group) != NC_OK
+        || name->group.len == 0)
+    {
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                 "group invalid"));
+    }
+
+    if ((rc = nc_api_config_check(r, "dataId", &name->data_id, 256, 0))
+        != NC_OK
+        || (rc = nc_api_config_check(r, "group", &name->group, 128, 0))
+           != NC_OK
+        || (rc = nc_api_config_check(r, "tenant", &name->ns, 128, 1))
+           != NC_OK)
+    {
+        return rc;
+    }
+
+    return NC_OK;
+}
+
+
+/*
+ * Nacos' parameter checker: [A-Za-z0-9_.:-] for names, [A-Za-z0-9_-] for
+ * namespaces, and lengths; its one-line text answer
+ */
+static nc_int_t
+nc_api_config_check(nc_http_request_t *r, const char *param,
+    const nc_str_t *v, size_t max, nc_flag_t ns)
+{
+    u_char  c, *p;
+    size_t  i;
+    int     n;
+    char    text[128];
+
+    if (v->len > max) {
+        n = snprintf(text, sizeof(text), "Param '%s' is illegal, the param "
+                     "length should not exceed %zu.", param, max);
+        goto refused;
+    }
+
+    for (i = 0; i < v->len; i++) {
+        c = v->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '_' || c == '-'
+            || (!ns && (c == '.' || c == ':')))
+        {
+            continue;
+        }
+
+        n = snprintf(text, sizeof(text), "Param '%s' is illegal, illegal "
+                     "characters should not appear in the param.", param);
+        goto refused;
+    }
+
+    return NC_OK;
+
+refused:
+
+    p = nc_pnalloc(r->pool, (size_t) n + 1);
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_memcpy(p, text, (size_t) n + 1);
+
+    return nc_api_refused(nc_api_config_text(r, NC_HTTP_BAD_REQUEST,
+                                             (char *) p));
+}
+
+
+static const nc_store_record_t *
+nc_api_config_lookup(const nc_store_version_t *v,
+    const nc_api_config_name_t *name)
+{
+    size_t                    len;
+    const nc_store_record_t  *rec;
+    u_char                    key[NC_STORE_MAX_KEY_LEN];
+
+    len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
+                              &name->ns, &name->group, &name->data_id);
+    if (len == 0) {
+        return NULL;
+    }
+
+    rec = nc_store_get(nc_store, v, key, len);
+
+    if (rec == NULL || rec->type != NC_STORE_T_CONFIG
+        || rec->value_len < sizeof(nc_store_config_head_t))
+    {
+        return NULL;
+    }
+
+    return rec;
+}
+
+
+static void
+nc_api_config_hex(const u_char *md5, u_char *hex)
+{
+    static const u_char  digits[] = "0123456789abcdef";
+    nc_uint_t            i;
+
+    for (i = 0; i < 16; i++) {
+        hex[2 * i] = digits[md5[i] >> 4];
+        hex[2 * i + 1] = digits[md5[i] & 0xf];
+    }
+}
+
+
+/* Nacos' FileTypeEnum */
+static const char *
+nc_api_config_content_type(const nc_str_t *type)
+{
+    if (type->len == 4 && nc_memcmp(type->data, "json", 4) == 0) {
+        return "application/json;charset=UTF-8";
+    }
+
+    if (type->len == 3 && nc_memcmp(type->data, "xml", 3) == 0) {
+        return "application/xml;charset=UTF-8";
+    }
+
+    if (type->len == 4 && nc_memcmp(type->data, "html", 4) == 0) {
+        return "text/html;charset=UTF-8";
+    }
+
+    return "text/plain;charset=UTF-8";
+}
+
+
+/* the first X-Forwarded-For address, X-Real-IP, else the peer */
+static void
+nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip)
+{
+    u_char            *comma;
+    nc_http_header_t  *h;
+
+    h = nc_http_find_header(r, "X-Forwarded-For");
+
+    if (h && h->value.len) {
+        *ip = h->value;
+        comma = memchr(ip->data, ',', ip->len);
+
+        if (comma) {
+            ip->len = comma - ip->data;
+        }
+
+        ip->len = nc_min(ip->len, 64);
+        return;
+    }
+
+    h = nc_http_find_header(r, "X-Real-IP");
+
+    if (h && h->value.len) {
+        *ip = h->value;
+        ip->len = nc_min(ip->len, 64);
+        return;
+    }
+
+    *ip = r->connection->addr_text;
+}
+
+
+static nc_int_t
+nc_api_config_text(nc_http_request_t *r, nc_uint_t status, const char *text)
+{
+    if (text == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, status, "text/plain;charset=UTF-8",
+                                (u_char *) text, strlen(text));
+}
+
+
+/* wall-clock milliseconds: the times an item keeps */
+static uint64_t
+nc_api_config_now(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,446 @@
+#!/usr/bin/perl
+
+# nacre: Nacos' config API v1.  Publish, read back the exact bytes (binary
+# too) with Content-MD5 and Config-Type, the public namespace under its
+# three names, bad parameters (400, nothing stored), an oversized item
+# (413), compare-and-set, delete, search and paging, the long-poll
+# listener (at once on a differing MD5, on a change, on time out; not on
+# an identical republish; malformed records refused), permissions per
+# namespace, group and action, and a change on one member of a cluster
+# waking a listener parked on another.
+
+###############################################################################
+
+use warnings;
+use strict;
+
+use Test::More;
+
+BEGIN { use FindBin; chdir($FindBin::Bin); }
+
+use lib 'lib';
+use Test::Nacre;
+
+use Digest::MD5 qw/ md5_hex /;
+use IO::Select;
+use JSON::PP;
+use URI::Escape qw/ uri_escape /;
+
+###############################################################################
+
+select STDERR; $| = 1;
+select STDOUT; $| = 1;
+
+my $t = Test::Nacre->new()->plan(82);
+my $json = JSON::PP->new->canonical;
+
+my %port = (a => port(8881), c1 => port(8882), c2 => port(8883));
+
+my $na = $t->instance('a');
+$na->write_file('admin.pw', "config-admin-password-0\n");
+$na->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 1
+auth:
+  admin_password_file: admin.pw
+config:
+  max_content_size: 64k
+api:
+  listen: 127.0.0.1:%%PORT_8881%%
+EOF
+
+for my $i (1, 2) {
+    my $c = $t->instance("c$i");
+    $c->write_file('cluster.key', "the secret of the config test cluster\n");
+    $c->write_file_expand('nacre.yaml', <<"EOF");
+daemon: false
+worker_processes: 2
+auth:
+  enabled: false
+api:
+  listen: 127.0.0.1:%%PORT_888@{[ 1 + $i ]}%%
+cluster:
+  self: 127.0.0.1:%%PORT_798$i%%
+  members: [127.0.0.1:%%PORT_7981%%, 127.0.0.1:%%PORT_7982%%]
+  secret_file: cluster.key
+EOF
+}
+
+$_->run() for $na, $t->instance('c1'), $t->instance('c2');
+
+###############################################################################
+
+my $tok = '';
+
+# (status, headers, body)
+sub req {
+    my ($who, $method, $uri, %o) = @_;
+    my $h = $o{headers} // '';
+    $h .= "accessToken: $o{token}\r\n" if $o{token};
+
+    my $raw = defined $o{body}
+        ? http_post($uri, $o{body}, method => $method,
+              addr => "127.0.0.1:$port{$who}", headers => $h, timeout => 20,
+              quiet => 1, content_type => 'application/x-www-form-urlencoded')
+        : http(Test::Nacre::_request($method, $uri, headers => $h),
+              addr => "127.0.0.1:$port{$who}", timeout => 20, quiet => 1);
+
+    return (0, {}, '') unless defined $raw;
+    return parse_response($raw);
+}
+
+sub form {
+    my (%f) = @_;
+    return join '&', map { "$_=" . uri_escape($f{$_}) } sort keys %f;
+}
+
+sub publish {
+    my ($who, %f) = @_;
+    my $token = delete $f{token} // $tok;
+    my $h = delete $f{headers};
+    return req($who, 'POST', '/nacos/v1/cs/configs', body => form(%f),
+        token => $token, headers => $h);
+}
+
+sub get {
+    my ($who, %f) = @_;
+    my $token = delete $f{token} // $tok;
+    return req($who, 'GET', '/nacos/v1/cs/configs?' . form(%f),
+        token => $token);
+}
+
+sub records {
+    return join '', map { join("\x02", @$_) . "\x01" } @_;
+}
+
+# start a listener; its socket
+sub listen_start {
+    my ($who, $records, %o) = @_;
+    my $body = form('Listening-Configs' => $records);
+    my $h = "Content-Type: application/x-www-form-urlencoded\r\n"
+        . ($o{timeout} ? "Long-Pulling-Timeout: $o{timeout}\r\n" : '')
+        . ($o{token} // $tok ? "accessToken: " . ($o{token} // $tok) . "\r\n"
+            : '');
+    return http_start(Test::Nacre::_request('POST',
+            '/nacos/v1/cs/configs/listener', headers => $h, content => $body),
+        addr => "127.0.0.1:$port{$who}", timeout => 60);
+}
+
+sub listen_end {
+    my ($s) = @_;
+    my ($st, $h, $b) = parse_response(http_end($s, timeout => 60) // '');
+    return ($st // 0, $b // '');
+}
+
+sub login {
+    my ($who, $user, $pw) = @_;
+    my ($st, $h, $b) = req($who, 'POST', '/nacos/v1/auth/login',
+        body => "username=$user&password=$pw");
+    return $st == 200 ? $json->decode($b)->{accessToken} : undef;
+}
+
+###############################################################################
+
+ok($na->wait_ready(10, port => $port{a}), 'ready');
+ok($t->wait_until(sub { login('a', 'nacos', 'config-admin-password-0') },
+    20), 'the admin logs in');
+$tok = login('a', 'nacos', 'config-admin-password-0');
+
+# a listener that will time out: started first, checked last
+my $idle = listen_start('a', records([ 'idle', 'G', '' ]), timeout => 10500);
+
+my ($st, $h, $b);
+
+# publish and read back
+
+($st, $h, $b) = publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    content => "a: 1\nb: two\n", type => 'yaml', appName => 'shop');
+is($st, 200, 'publish');
+is($b, 'true', 'answers true');
+
+($st, $h, $b) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    tenant => '');
+is($st, 200, 'read');
+is($b, "a: 1\nb: two\n", 'the bytes as published');
+is($h->{'content-md5'}, md5_hex("a: 1\nb: two\n"), 'Content-MD5');
+is($h->{'config-type'}, 'yaml', 'Config-Type');
+like($h->{'content-type'}, qr{^text/plain;charset=UTF-8}i, 'Content-Type');
+is($h->{'cache-control'}, 'no-cache,no-store', 'Cache-Control');
+
+publish('a', dataId => 'c.json', group => 'G', content => '{"x":1}',
+    type => 'json');
+($st, $h, $b) = get('a', dataId => 'c.json', group => 'G');
+like($h->{'content-type'}, qr{^application/json;charset=UTF-8}i,
+    'json: its Content-Type');
+
+($st, $h, $b) = publish('a', dataId => 'odd', group => 'G', content => 'x',
+    type => 'exe');
+($st, $h, $b) = get('a', dataId => 'odd', group => 'G');
+is($h->{'config-type'}, 'text', 'an unknown type is text');
+
+# the public namespace has three names
+
+for my $ns ('public', 'null', 'PUBLIC') {
+    ($st, $h, $b) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+        tenant => $ns);
+    is($b, "a: 1\nb: two\n", "tenant=$ns is the public namespace");
+}
+
+publish('a', dataId => 'ns.txt', group => 'G', content => 'dev one',
+    tenant => 'dev');
+($st) = get('a', dataId => 'ns.txt', group => 'G');
+is($st, 404, 'namespaces are apart');
+($st, $h, $b) = get('a', dataId => 'ns.txt', group => 'G', tenant => 'dev');
+is($b, 'dev one', 'namespace dev');
+
+# bytes that are not UTF-8 come back identical
+
+my $bin = join '', map { chr } 0 .. 255;
+($st) = publish('a', dataId => 'bin', group => 'G', content => $bin);
+is($st, 200, 'publish 256 arbitrary bytes');
+($st, $h, $b) = get('a', dataId => 'bin', group => 'G');
+ok($b eq $bin, 'read back identical');
+is($h->{'content-md5'}, md5_hex($bin), 'the MD5 of those bytes');
+
+# absent
+
+($st, $h, $b) = get('a', dataId => 'nope', group => 'G');
+is($st, 404, 'absent: 404');
+is($b, "config data not exist\n", 'config data not exist');
+
+# bad input: 400, nothing stored
+
+($st, $h, $b) = publish('a', group => 'G', content => 'x');
+is($st, 400, 'no dataId: 400');
+is($b, 'caused: dataId invalid;', 'dataId invalid');
+($st, $h, $b) = publish('a', dataId => 'x', content => 'x');
+is($b, 'caused: group invalid;', 'no group: group invalid');
+($st, $h, $b) = publish('a', dataId => 'x', group => 'G');
+is($b, 'caused: content invalid;', 'no content: content invalid');
+($st, $h, $b) = publish('a', dataId => 'a b', group => 'G', content => 'x');
+is($st, 400, 'a space in dataId: 400');
+is($b, "Param 'dataId' is illegal, illegal characters should not appear "
+    . 'in the param.', "Nacos' parameter check text");
+($st, $h, $b) = publish('a', dataId => 'x', group => 'G/H', content => 'x');
+is($st, 400, 'a slash in group: 400');
+($st, $h, $b) = publish('a', dataId => 'x' x 257, group => 'G',
+    content => 'x');
+like($b, qr/should not exceed 256/, 'dataId of 257: too long');
+($st, $h, $b) = publish('a', dataId => 'x', group => 'G', content => 'x',
+    tenant => 'a.b');
+is($st, 400, 'a dot in a namespace: 400');
+($st) = get('a', dataId => 'x', group => 'G');
+is($st, 404, 'none of those was stored');
+
+($st, $h, $b) = publish('a', dataId => 'big', group => 'G',
+    content => 'x' x (64 * 1024 + 1));
+is($st, 413, 'larger than config.max_content_size: 413');
+($st) = get('a', dataId => 'big', group => 'G');
+is($st, 404, 'not stored');
+($st) = publish('a', dataId => 'big', group => 'G',
+    content => 'x' x (64 * 1024));
+is($st, 200, 'exactly the limit: stored');
+
+# compare-and-set
+
+my $md5 = md5_hex("a: 1\nb: two\n");
+($st, $h, $b) = publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    content => 'a: 2', headers => "casMd5: $md5\r\n");
+is($st, 200, 'CAS with the current MD5');
+($st, $h, $b) = publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    content => 'a: 3', headers => "casMd5: $md5\r\n");
+is($st, 500, 'CAS with a stale MD5: 500');
+is($b, 'Cas publish fail, server md5 may have changed.', 'says why');
+($st, $h, $b) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP');
+is($b, 'a: 2', 'the item is unchanged');
+
+# delete
+
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/cs/configs?dataId=odd&group=G',
+    token => $tok);
+is($b, 'true', 'delete');
+($st) = get('a', dataId => 'odd', group => 'G');
+is($st, 404, 'gone');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/cs/configs?dataId=odd&group=G',
+    token => $tok);
+is($b, 'true', 'delete of nothing: true as well');
+
+# search
+
+for my $i (1 .. 12) {
+    publish('a', dataId => sprintf('svc-%02d.properties', $i), group => 'S',
+        content => "n=$i", appName => $i % 2 ? 'odd' : 'even',
+        config_tags => $i == 3 ? 'blue,green' : 'red');
+}
+
+sub items {
+    my ($b) = @_;
+    my $d = eval { $json->decode($b) } or return "bad JSON: $b";
+    return join ' ', map { $_->{dataId} } @{ $d->{pageItems} };
+}
+
+($st, $h, $b) = get('a', search => 'blur', dataId => 'svc-*', group => 'S',
+    pageNo => 1, pageSize => 5);
+is(items($b), join(' ', map { sprintf 'svc-%02d.properties', $_ } 1 .. 5),
+    'blur search, first page');
+my $page = $json->decode($b);
+is("$page->{totalCount} $page->{pagesAvailable}", '12 3',
+    'totalCount, pagesAvailable');
+is($page->{pageItems}[0]{content}, 'n=1', 'items carry content');
+is($page->{pageItems}[0]{md5}, md5_hex('n=1'), 'and MD5');
+
+($st, $h, $b) = get('a', search => 'blur', dataId => 'svc-*', group => 'S',
+    pageNo => 9, pageSize => 5);
+is(items($b), '', 'paging past the end: no items');
+is($json->decode($b)->{totalCount}, 12, 'the total still told');
+
+($st, $h, $b) = get('a', search => 'accurate', dataId => 'svc-03.properties',
+    group => 'S', pageNo => 1, pageSize => 10);
+is(items($b), 'svc-03.properties', 'accurate search');
+($st, $h, $b) = get('a', search => 'accurate', dataId => '', group => 'S',
+    appName => 'even', pageNo => 1, pageSize => 3);
+is(items($b), 'svc-02.properties svc-04.properties svc-06.properties',
+    'by appName');
+($st, $h, $b) = get('a', search => 'blur', dataId => '', group => '',
+    config_tags => 'green', pageNo => 1, pageSize => 10);
+is(items($b), 'svc-03.properties', 'by tag');
+
+# the listener
+
+my $cur = md5_hex('a: 2');
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/cs/configs/listener',
+    token => $tok, body => form('Listening-Configs' =>
+        records([ 'app.yaml', 'DEFAULT_GROUP', 'stale' ])),
+    headers => "Long-Pulling-Timeout: 30000\r\n");
+is($b, "app.yaml%02DEFAULT_GROUP%01\n", 'a differing MD5: answered at once');
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/cs/configs/listener',
+    token => $tok, body => form('Listening-Configs' =>
+        records([ 'ns.txt', 'G', '', 'dev' ], [ 'nope', 'G', '' ])));
+is($b, "ns.txt%02G%02dev%01\n",
+    'with a tenant, echoed; an absent item with an empty MD5 is unchanged');
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/cs/configs/listener',
+    token => $tok, body => form('Listening-Configs' =>
+        records([ 'app.yaml', 'DEFAULT_GROUP', $cur ])),
+    headers => "Long-Pulling-Timeout: 30000\r\n"
+        . "Long-Pulling-Timeout-No-Hangup: true\r\n");
+is("$st:$b", '200:', 'No-Hangup: an empty answer at once');
+
+my $s = listen_start('a', records([ 'app.yaml', 'DEFAULT_GROUP', $cur ],
+    [ 'svc-01.properties', 'S', md5_hex('n=1') ]), timeout => 30000);
+
+publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    content => 'a: 2');
+publish('a', dataId => 'svc-02.properties', group => 'S', content => 'n=2b');
+my @ready = IO::Select->new($s)->can_read(1);
+is(scalar(@ready), 0,
+    'held: an identical republish and another key change nothing');
+
+publish('a', dataId => 'svc-01.properties', group => 'S', content => 'n=1b');
+($st, $b) = listen_end($s);
+is($b, "svc-01.properties%02S%01\n", 'a change wakes it, with that key');
+
+for my $bad ([ "a\x02G\x02m", 'truncated' ],
+    [ "a\x02G\x02m\x02t\x02x\x01", 'five fields' ],
+    [ "a\x01", 'one field' ],
+    [ '', 'empty' ])
+{
+    ($st, $h, $b) = req('a', 'POST', '/nacos/v1/cs/configs/listener',
+        token => $tok, body => form('Listening-Configs' => $bad->[0]),
+        headers => "Long-Pulling-Timeout: 30000\r\n");
+    is($st, 400, "listener, $bad->[1]: 400");
+}
+
+is($b, 'caused: invalid probeModify;', 'invalid probeModify');
+
+# permissions: namespace dev read-write; public DEFAULT_GROUP read-only
+
+for my $u ([ 'dev', 'ROLE_DEV', 'dev:*:*', 'rw' ],
+    [ 'ro', 'ROLE_RO', 'public:DEFAULT_GROUP:*', 'r' ])
+{
+    my ($user, $role, $res, $act) = @$u;
+    req('a', 'POST', '/nacos/v1/auth/users', token => $tok,
+        body => "username=$user&password=$user-password");
+    req('a', 'POST', '/nacos/v1/auth/roles', token => $tok,
+        body => "role=$role&username=$user");
+    ($st) = req('a', 'POST', '/nacos/v1/auth/permissions', token => $tok,
+        body => form(role => $role, resource => $res, action => $act));
+    is($st, 200, "$role: $res $act");
+}
+
+my $dev = login('a', 'dev', 'dev-password');
+my $ro = login('a', 'ro', 'ro-password');
+
+($st) = publish('a', dataId => 'mine', group => 'X', content => 'm',
+    tenant => 'dev', token => $dev);
+is($st, 200, 'dev writes in namespace dev');
+($st, $h, $b) = get('a', dataId => 'ns.txt', group => 'G', tenant => 'dev',
+    token => $dev);
+is($b, 'dev one', 'and reads there');
+($st) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    token => $dev);
+is($st, 403, 'but not in public');
+($st) = publish('a', dataId => 'x', group => 'X', content => 'm',
+    tenant => 'prod', token => $dev);
+is($st, 403, 'nor in prod');
+
+($st, $h, $b) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    token => $ro);
+is($b, 'a: 2', 'ro reads public DEFAULT_GROUP');
+($st) = publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    content => 'no', token => $ro);
+is($st, 403, 'but does not write it');
+($st) = get('a', dataId => 'x', group => 'G', token => $ro);
+is($st, 403, 'nor reads another group');
+($st) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    token => 'forged.token.here');
+is($st, 403, 'a forged token: 403');
+
+($st) = req('a', 'POST', '/nacos/v1/cs/configs/listener', token => $ro,
+    body => form('Listening-Configs' =>
+        records([ 'app.yaml', 'DEFAULT_GROUP', '' ], [ 'x', 'G', '' ])));
+is($st, 403, 'a listener on a key it may not read: 403');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/cs/configs/listener',
+    token => $ro, body => form('Listening-Configs' =>
+        records([ 'app.yaml', 'DEFAULT_GROUP', '' ])));
+is($b, "app.yaml%02DEFAULT_GROUP%01\n", 'and on one it may: answered');
+
+($st, $h, $b) = get('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
+    token => '', username => 'ro', password => 'ro-password');
+is($b, 'a: 2', 'username and password parameters, as the Node client');
+
+# the idle listener timed out with an empty answer
+
+($st, $b) = listen_end($idle);
+is("$st:$b", '200:', 'a listener with nothing changed: empty, on time out');
+
+# the daemon is fine after all that
+
+($st) = req('a', 'GET', '/nacos/v1/console/health/liveness');
+is($st, 200, 'still serving');
+
+###############################################################################
+
+# a cluster: a change on one member wakes a listener parked on the other
+
+my ($c1, $c2) = ($t->instance('c1'), $t->instance('c2'));
+ok($c1->wait_ready(20, port => $port{c1}), 'c1 ready');
+ok($t->wait_until(sub { (publish('c1', dataId => 'shared', group => 'G',
+    content => 'v1'))[0] == 200 }, 30), 'the cluster takes writes');
+ok($t->wait_until(sub { (get('c2', dataId => 'shared', group => 'G'))[2]
+    eq 'v1' }, 10), 'c2 has it');
+
+my @ls = map { listen_start('c2', records([ 'shared', 'G', md5_hex('v1') ]),
+    timeout => 30000) } 1 .. 4;
+($st) = req('c2', 'GET', '/nacos/v1/console/health/liveness');
+
+($st) = publish('c1', dataId => 'shared', group => 'G', content => 'v2');
+is($st, 200, 'publish on c1');
+is(join(' ', map { (listen_end($_))[1] } @ls),
+    join(' ', ("shared%02G%01\n") x 4),
+    "every listener on c2 (both workers) woke with the key");
+($st, $h, $b) = get('c2', dataId => 'shared', group => 'G');
+is($b, 'v2', 'and reads the new value there');
+
