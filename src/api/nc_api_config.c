@@ -314,7 +314,9 @@ nc_api_config_search(nc_http_request_t *r)
 
     p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
                   sizeof(NC_STORE_CONFIG_ITEM) - 1);
-    p = nc_cpymem(p, ns.data, ns.len);
+    if (ns.len) {
+        p = nc_cpymem(p, ns.data, ns.len);
+    }
     *p++ = '/';
     plen = p - prefix;
 

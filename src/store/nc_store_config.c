@@ -57,11 +57,19 @@ nc_store_config_key(u_char *buf, size_t size, const char *prefix,
     }
 
     p = nc_cpymem(buf, prefix, plen);
-    p = nc_cpymem(p, ns->data, ns->len);
+
+    /* the public namespace is "", maybe with no bytes behind it */
+    if (ns->len) {
+        p = nc_cpymem(p, ns->data, ns->len);
+    }
+
     *p++ = '/';
     p = nc_cpymem(p, group->data, group->len);
     *p++ = '/';
-    p = nc_cpymem(p, data_id->data, data_id->len);
+
+    if (data_id->len) {
+        p = nc_cpymem(p, data_id->data, data_id->len);
+    }
 
     return len;
 }
