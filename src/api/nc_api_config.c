@@ -706,6 +706,9 @@ nc_api_config_listener(nc_http_request_t *r)
     r->timer.timer_index = NC_INVALID_INDEX;
     nc_add_timer(&r->timer, hold);
 
+    /* thousands may wait: each keeps its pool only */
+    nc_http_request_park(r);
+
     return NC_DONE;
 }
 

@@ -189,6 +189,13 @@ nc_http_header_t *nc_http_find_header(nc_http_request_t *r,
  */
 void nc_http_auth_done(nc_http_request_t *r, nc_int_t rc);
 
+/*
+ * A handler that keeps its request waiting long (a long-poll) gives the
+ * connection's header buffer back: the request line is kept for the log;
+ * the headers, the query and the body are gone from then on.
+ */
+void nc_http_request_park(nc_http_request_t *r);
+
 /* start sending what is in r->headers_out / r->out / r->file */
 void nc_http_send_response(nc_http_request_t *r);
 

@@ -21,7 +21,8 @@
 
 #define NC_HTTP_MAX_HEADERS     100
 #define NC_HTTP_LINGERING_TIME  2000     /* ms to drain an unread body */
-#define NC_HTTP_CONN_POOL_SIZE  4096
+/* a parked long-poll uses ~1.7k of it: two share a page (bench/config) */
+#define NC_HTTP_CONN_POOL_SIZE  2048
 
 
 typedef struct nc_http_hbuf_s  nc_http_hbuf_t;
@@ -1674,7 +1675,7 @@ nc_http_set_keepalive(nc_http_request_t *r)
     b = c->buffer;
 
     /* bytes of the next (pipelined) request go to the head's buffer */
-    left = nc_buf_size(r->rb);
+    left = r->rb ? nc_buf_size(r->rb) : 0;
 
     if (left) {
         if (r->rb != b) {
@@ -1685,8 +1686,11 @@ nc_http_set_keepalive(nc_http_request_t *r)
         }
     }
 
-    b->pos = b->start;
-    b->last = b->start + left;
+    /* a parked request gave its buffer back (nc_http_request_park) */
+    if (b) {
+        b->pos = b->start;
+        b->last = b->start + left;
+    }
 
     c->data = NULL;
     nc_reset_pool(c->pool);
@@ -1708,6 +1712,45 @@ nc_http_set_keepalive(nc_http_request_t *r)
     if (rev->ready) {
         nc_post_event(rev);
     }
+}
+
+
+void
+nc_http_request_park(nc_http_request_t *r)
+{
+    u_char           *p;
+    nc_connection_t  *c;
+
+    c = r->connection;
+
+    /* the next request's bytes are in the buffer already: it stays */
+    if (c->buffer == NULL || r->rb == NULL || nc_buf_size(r->rb) != 0) {
+        return;
+    }
+
+    p = nc_pnalloc(r->pool, r->request_line.len);
+    if (p == NULL) {
+        return;
+    }
+
+    nc_memcpy(p, r->request_line.data, r->request_line.len);
+    r->request_line.data = p;
+
+    /* what pointed into the buffer is gone */
+    nc_str_null(&r->method_name);
+    nc_str_null(&r->uri);
+    nc_str_null(&r->args);
+    nc_str_null(&r->path);
+    nc_memzero(&r->body, sizeof(nc_buf_t));
+    r->headers_in.headers.nelts = 0;
+    nc_str_null(&r->headers_in.host);
+    nc_str_null(&r->headers_in.content_type);
+    nc_str_null(&r->headers_in.if_none_match);
+    nc_str_null(&r->headers_in.if_modified_since);
+    nc_str_null(&r->headers_in.user_agent);
+
+    r->rb = NULL;
+    nc_http_free_header_buffer(c);
 }
 
 

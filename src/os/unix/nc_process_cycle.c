@@ -33,6 +33,7 @@ static void nc_master_cluster_changed(nc_conf_cluster_t *cluster,
 static void nc_master_exit(nc_cycle_t *cycle) __attribute__((noreturn));
 static void nc_worker_process_cycle(nc_cycle_t *cycle, void *data);
 static void nc_worker_init(nc_cycle_t *cycle);
+static void nc_worker_rlimit(nc_cycle_t *cycle);
 static void nc_worker_shutdown(nc_cycle_t *cycle);
 static void nc_worker_shutdown_timeout(nc_event_t *ev);
 static void nc_worker_exit(nc_cycle_t *cycle) __attribute__((noreturn));
@@ -415,6 +416,8 @@ nc_worker_init(nc_cycle_t *cycle)
         exit(0);
     }
 
+    nc_worker_rlimit(cycle);
+
     if (nc_event_init(&cycle->log, 512) != NC_OK
         || nc_connections_init(conf->worker_connections, &cycle->log)
            != NC_OK)
@@ -458,6 +461,42 @@ nc_worker_init(nc_cycle_t *cycle)
         if (nc_event_add_listen(c) != NC_OK) {
             exit(2);                                   /* fatal */
         }
+    }
+}
+
+
+/*
+ * worker_connections sockets, plus a few files and channels: raise the
+ * soft limit on open files as far as the hard one allows, and say so when
+ * that is not enough (accept4() would fail with EMFILE otherwise).
+ */
+static void
+nc_worker_rlimit(nc_cycle_t *cycle)
+{
+    rlim_t         need;
+    struct rlimit  rl;
+
+    need = (rlim_t) cycle->conf->worker_connections + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) {
+        return;
+    }
+
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need
+                                               : nc_min(need, rl.rlim_max);
+
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        nc_log_error(NC_LOG_ALERT, &cycle->log, errno,
+                     "setrlimit(RLIMIT_NOFILE, %lu) failed",
+                     (unsigned long) rl.rlim_cur);
+    }
+
+    if (rl.rlim_cur < need) {
+        nc_log_error(NC_LOG_WARN, &cycle->log, 0,
+                     "worker_connections %lu need %lu open files, the "
+                     "hard limit is %lu", (unsigned long)
+                     cycle->conf->worker_connections, (unsigned long) need,
+                     (unsigned long) rl.rlim_max);
     }
 }
 
