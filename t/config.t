@@ -31,7 +31,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(82);
+my $t = Test::Nacre->new()->plan(114);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883));
@@ -186,8 +186,32 @@ for my $ns ('public', 'null', 'PUBLIC') {
     is($b, "a: 1\nb: two\n", "tenant=$ns is the public namespace");
 }
 
-publish('a', dataId => 'ns.txt', group => 'G', content => 'dev one',
+# namespaces: made first, then used
+
+($st, $h, $b) = publish('a', dataId => 'ns.txt', group => 'G',
+    content => 'dev one', tenant => 'dev');
+is($st, 400, 'a namespace that does not exist: 400');
+is($b, "caused: namespace 'dev' does not exist;", 'says so');
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/console/namespaces',
+    token => $tok, body => form(customNamespaceId => 'dev',
+        namespaceName => 'Development', namespaceDesc => 'the dev one'));
+is("$st $b", '200 true', 'create namespace dev');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/console/namespaces',
+    token => $tok, body => form(customNamespaceId => 'dev',
+        namespaceName => 'Again'));
+is($st, 400, 'twice: 400');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/console/namespaces',
+    token => $tok, body => form(customNamespaceId => 'a.b',
+        namespaceName => 'x'));
+is($st, 400, 'an id with a dot: 400');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/console/namespaces',
+    token => $tok, body => form(namespaceName => 'Generated'));
+is("$st $b", '200 true', 'no id: Nacos makes a UUID');
+
+($st) = publish('a', dataId => 'ns.txt', group => 'G', content => 'dev one',
     tenant => 'dev');
+is($st, 200, 'publish into dev');
 ($st) = get('a', dataId => 'ns.txt', group => 'G');
 is($st, 404, 'namespaces are apart');
 ($st, $h, $b) = get('a', dataId => 'ns.txt', group => 'G', tenant => 'dev');
@@ -304,6 +328,108 @@ is(items($b), 'svc-02.properties svc-04.properties svc-06.properties',
 ($st, $h, $b) = get('a', search => 'blur', dataId => '', group => '',
     config_tags => 'green', pageNo => 1, pageSize => 10);
 is(items($b), 'svc-03.properties', 'by tag');
+
+# namespaces: listed with their counts, shown, changed, deleted when empty
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/console/namespaces',
+    token => $tok);
+my $nsl = $json->decode($b);
+is($nsl->{code}, 200, 'namespaces: RestResult');
+is(join(' ', map { "$_->{namespace}=$_->{namespaceShowName}:$_->{type}" }
+    grep { $_->{namespace} !~ /-/ } @{ $nsl->{data} }),
+    '=public:0 dev=Development:2', 'public first, then dev');
+my ($gen) = grep { $_->{namespace} =~ /^[0-9a-f]{8}-[0-9a-f]{4}-4/ }
+    @{ $nsl->{data} };
+ok($gen, 'the generated id is a UUID');
+my ($pub) = grep { $_->{namespace} eq '' } @{ $nsl->{data} };
+ok($pub->{configCount} >= 15, "public's configCount ($pub->{configCount})");
+
+($st, $h, $b) = req('a', 'GET',
+    '/nacos/v1/console/namespaces?show=all&namespaceId=dev', token => $tok);
+is($json->decode($b)->{configCount}, 1, 'show=all: dev holds one item');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/console/namespaces?'
+    . 'checkNamespaceIdExist=true&customNamespaceId=dev', token => $tok);
+is($b, 'true', 'checkNamespaceIdExist');
+
+($st, $h, $b) = req('a', 'PUT', '/nacos/v1/console/namespaces',
+    token => $tok, body => form(namespace => 'dev',
+        namespaceShowName => 'Dev', namespaceDesc => 'renamed'));
+is("$st $b", '200 true', 'rename dev');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/console/namespaces?'
+    . 'namespaceId=dev', token => $tok);
+is($st, 400, 'a namespace with items is not deleted');
+($st, $h, $b) = req('a', 'DELETE', "/nacos/v1/console/namespaces?"
+    . "namespaceId=$gen->{namespace}", token => $tok);
+is("$st $b", '200 true', 'an empty one is');
+
+# history: every change, newest first; one record; the previous one
+
+publish('a', dataId => 'h.txt', group => 'G', content => "h$_")
+    for 1 .. 3;
+req('a', 'DELETE', '/nacos/v1/cs/configs?dataId=h.txt&group=G',
+    token => $tok);
+
+($st, $h, $b) = get('a', dataId => 'h.txt', group => 'G');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/cs/history?search=accurate&'
+    . 'dataId=h.txt&group=G&pageNo=1&pageSize=10', token => $tok);
+my $hist = $json->decode($b);
+is(join(' ', map { $_->{opType} } @{ $hist->{pageItems} }), 'D U U I',
+    'history: newest first, I U U D');
+ok(!defined $hist->{pageItems}[0]{content}, 'the list has no content');
+like($hist->{pageItems}[0]{lastModifiedTime},
+    qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/, 'ISO times');
+is($hist->{pageItems}[0]{srcUser}, 'nacos', 'who');
+
+my $nid = $hist->{pageItems}[1]{id};
+($st, $h, $b) = req('a', 'GET', "/nacos/v1/cs/history?dataId=h.txt&group=G"
+    . "&nid=$nid", token => $tok);
+my $one = $json->decode($b);
+is("$one->{opType} $one->{content}", 'U h2', 'one record: U keeps the old '
+    . 'content');
+is($one->{md5}, md5_hex('h2'), 'and its MD5');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/cs/history?dataId=h.txt&group=G'
+    . '&nid=999999', token => $tok);
+is("$st:$b", '200:', 'an unknown nid: empty');
+
+# rollback is a publish of an old record's content
+($st) = publish('a', dataId => 'h.txt', group => 'G',
+    content => $one->{content});
+($st, $h, $b) = get('a', dataId => 'h.txt', group => 'G');
+is($b, 'h2', 'rolled back');
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/cs/history/configs?tenant=dev',
+    token => $tok);
+is(join(' ', map { "$_->{group}/$_->{dataId}" } @{ $json->decode($b) }),
+    'G/ns.txt', 'history/configs: the items of a namespace');
+
+# v2: the same items in an envelope
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/cs/config?dataId=ns.txt&group=G'
+    . '&namespaceId=dev', token => $tok);
+is($b, '{"code":0,"message":"success","data":"dev one"}', 'v2 GET');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/cs/config?dataId=nope&group=G',
+    token => $tok);
+is("$st $b", '404 {"code":20004,"message":"resource not found",'
+    . '"data":"config data not exist"}', 'v2 GET of nothing');
+($st, $h, $b) = req('a', 'POST', '/nacos/v2/cs/config', token => $tok,
+    body => form(dataId => 'v2.txt', group => 'G', content => 'two',
+        namespaceId => 'dev', configTags => 'x'));
+is($b, '{"code":0,"message":"success","data":true}', 'v2 POST');
+($st, $h, $b) = req('a', 'POST', '/nacos/v2/cs/config', token => $tok,
+    body => form(dataId => 'v2.txt', group => 'G'));
+is("$st $b", '400 {"code":10000,"message":"parameter missing",'
+    . '"data":"content invalid"}', 'v2 POST without content');
+($st, $h, $b) = req('a', 'POST', '/nacos/v2/cs/config', token => $tok,
+    body => form(dataId => 'a b', group => 'G', content => 'x'));
+like("$st $b", qr/^400 \{"code":20002,"message":"parameter validate error"/,
+    'v2: an illegal dataId');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/cs/history/list?dataId=v2.txt'
+    . '&group=G&namespaceId=dev', token => $tok);
+is(join(' ', map { $_->{opType} }
+    @{ $json->decode($b)->{data}{pageItems} }), 'I', 'v2 history/list');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v2/cs/config?dataId=v2.txt'
+    . '&group=G&namespaceId=dev', token => $tok);
+is($b, '{"code":0,"message":"success","data":true}', 'v2 DELETE');
 
 # the listener
 

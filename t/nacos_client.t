@@ -31,7 +31,7 @@ plan(skip_all => 'node is not installed (auto/install-deps installs it)')
 plan(skip_all => 'the npm clients are not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/nacos";
 
-my $t = Test::Nacre->new()->plan(22);
+my $t = Test::Nacre->new()->plan(23);
 
 my $ns = $t->instance('s');
 $ns->write_file('admin.pw', "node-client-password\n");
@@ -107,6 +107,14 @@ check($r, 'standalone');
 my @ports = map { port(8891 + $_) } 1 .. 3;
 ok($t->wait_until(sub { logged_in($ports[0]) && logged_in($ports[2]) }, 30),
     'cluster: ready');
+
+# the namespace the client names exists first, as with Nacos' console
+my $created = http_post('/nacos/v1/console/namespaces',
+    'customNamespaceId=dev&namespaceName=dev&username=nacos'
+    . '&password=node-client-password', addr => "127.0.0.1:$ports[1]",
+    quiet => 1, timeout => 10,
+    content_type => 'application/x-www-form-urlencoded') // '';
+like($created, qr{^HTTP/1\.1 200 .*true$}s, 'namespace dev made');
 
 $r = run_client(join(',', map { "127.0.0.1:$_" } @ports), 'dev', port(8898));
 check($r, 'cluster');

@@ -11,6 +11,7 @@
 #include <nc_store.h>
 #include <nc_json.h>
 #include <nc_api.h>
+#include <nc_api_config.h>
 #include <nc_auth.h>
 #include <nc_consensus.h>
 
@@ -47,6 +48,8 @@ nc_api_init_routes(nc_cycle_t *cycle)
                              NC_AUTH_ANON, nc_auth_login_handler) != NC_OK
         || nc_api_auth_init_routes(cycle) != NC_OK
         || nc_api_config_init_routes(cycle) != NC_OK
+        || nc_api_config_history_init_routes(cycle) != NC_OK
+        || nc_api_namespace_init_routes(cycle) != NC_OK
         || nc_api_kv_init_routes(cycle) != NC_OK
         || nc_api_cluster_init_routes(cycle) != NC_OK)
     {

@@ -25,6 +25,9 @@
 #include <nc_auth.h>
 #include <nc_api.h>
 #include <nc_api_watch.h>
+#include <nc_api_config.h>
+
+#include <stdarg.h>
 
 
 #define NC_API_CONFIG_PATH        "/nacos/v1/cs/configs"
@@ -32,13 +35,6 @@
 #define NC_API_CONFIG_HOLD_MIN    10000       /* ms */
 #define NC_API_CONFIG_HOLD_MAX    (5 * 60 * 1000)
 #define NC_API_CONFIG_PAGE_MAX    500
-
-
-typedef struct {
-    nc_str_t                 ns;          /* "" for the public one */
-    nc_str_t                 group;
-    nc_str_t                 data_id;
-} nc_api_config_name_t;
 
 
 /* one key of a listener request */
@@ -57,11 +53,14 @@ typedef struct {
 } nc_api_config_listen_t;
 
 
-static nc_int_t nc_api_config_handler(nc_http_request_t *r);
-static nc_int_t nc_api_config_get(nc_http_request_t *r);
+static nc_int_t nc_api_config_v1(nc_http_request_t *r);
+static nc_int_t nc_api_config_v2(nc_http_request_t *r);
+static nc_int_t nc_api_config_get(nc_http_request_t *r, nc_uint_t version);
 static nc_int_t nc_api_config_search(nc_http_request_t *r);
-static nc_int_t nc_api_config_publish(nc_http_request_t *r);
-static nc_int_t nc_api_config_delete(nc_http_request_t *r);
+static nc_int_t nc_api_config_publish(nc_http_request_t *r,
+    nc_uint_t version);
+static nc_int_t nc_api_config_delete(nc_http_request_t *r,
+    nc_uint_t version);
 static void nc_api_config_written(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index);
 static nc_int_t nc_api_config_listener(nc_http_request_t *r);
@@ -75,18 +74,16 @@ static void nc_api_config_listen_cleanup(nc_http_request_t *r);
 static nc_int_t nc_api_config_listen_answer(nc_http_request_t *r,
     nc_buf_t *out);
 
-static nc_int_t nc_api_config_name(nc_http_request_t *r,
-    nc_api_config_name_t *name, nc_flag_t need_data_id);
-static nc_int_t nc_api_config_check(nc_http_request_t *r, const char *param,
-    const nc_str_t *v, size_t max, nc_flag_t ns);
-static const nc_store_record_t *nc_api_config_lookup(
-    const nc_store_version_t *v, const nc_api_config_name_t *name);
-static void nc_api_config_hex(const u_char *md5, u_char *hex);
+static nc_int_t nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
+    const char *param, const nc_str_t *v, size_t max, nc_flag_t ns);
 static const char *nc_api_config_content_type(const nc_str_t *type);
 static void nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip);
-static nc_int_t nc_api_config_text(nc_http_request_t *r, nc_uint_t status,
-    const char *text);
 static uint64_t nc_api_config_now(void);
+static nc_int_t nc_api_config_namespace_exists(nc_http_request_t *r,
+    nc_uint_t version, const nc_str_t *ns);
+static u_char *nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
+    const nc_api_config_name_t *name, const nc_store_config_cmd_t *c,
+    size_t *len);
 
 
 static nc_conf_config_t  *nc_api_config_conf;
@@ -104,9 +101,12 @@ nc_api_config_init_routes(nc_cycle_t *cycle)
     /* any user; each handler asks for its item's permission */
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST
                           | NC_HTTP_DELETE, NC_API_CONFIG_PATH, 0,
-                          NC_AUTH_USER, nc_api_config_handler) != NC_OK
+                          NC_AUTH_USER, nc_api_config_v1) != NC_OK
         || nc_http_add_route(NC_HTTP_POST, NC_API_CONFIG_PATH "/listener", 0,
-                             NC_AUTH_USER, nc_api_config_listener) != NC_OK)
+                             NC_AUTH_USER, nc_api_config_listener) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST
+                             | NC_HTTP_DELETE, "/nacos/v2/cs/config", 0,
+                             NC_AUTH_USER, nc_api_config_v2) != NC_OK)
     {
         return NC_ERROR;
     }
@@ -116,24 +116,41 @@ nc_api_config_init_routes(nc_cycle_t *cycle)
 
 
 static nc_int_t
-nc_api_config_handler(nc_http_request_t *r)
+nc_api_config_v1(nc_http_request_t *r)
 {
     nc_str_t  v;
 
     switch (r->method) {
 
     case NC_HTTP_POST:
-        return nc_api_config_publish(r);
+        return nc_api_config_publish(r, NC_API_V1);
 
     case NC_HTTP_DELETE:
-        return nc_api_config_delete(r);
+        return nc_api_config_delete(r, NC_API_V1);
 
     default:
         if (nc_http_param(r, "search", &v) == NC_OK && v.len) {
             return nc_api_config_search(r);
         }
 
-        return nc_api_config_get(r);
+        return nc_api_config_get(r, NC_API_V1);
+    }
+}
+
+
+static nc_int_t
+nc_api_config_v2(nc_http_request_t *r)
+{
+    switch (r->method) {
+
+    case NC_HTTP_POST:
+        return nc_api_config_publish(r, NC_API_V2);
+
+    case NC_HTTP_DELETE:
+        return nc_api_config_delete(r, NC_API_V2);
+
+    default:
+        return nc_api_config_get(r, NC_API_V2);
     }
 }
 
@@ -142,7 +159,7 @@ nc_api_config_handler(nc_http_request_t *r)
 
 
 static nc_int_t
-nc_api_config_get(nc_http_request_t *r)
+nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
 {
     u_char                        *body, *hex;
     nc_int_t                       rc;
@@ -154,7 +171,7 @@ nc_api_config_get(nc_http_request_t *r)
     const nc_store_config_head_t  *h;
     u_char                         typebuf[32];
 
-    rc = nc_api_config_name(r, &name, 1);
+    rc = nc_api_config_name(r, version, &name, 1);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -166,12 +183,13 @@ nc_api_config_get(nc_http_request_t *r)
     }
 
     v = nc_store_enter(nc_store);
-    rec = v ? nc_api_config_lookup(v, &name) : NULL;
+    rec = v ? nc_api_config_lookup(v, NC_STORE_CONFIG_ITEM, &name) : NULL;
 
     if (rec == NULL) {
         nc_store_leave(nc_store);
-        return nc_api_config_text(r, NC_HTTP_NOT_FOUND,
-                                  "config data not exist\n");
+        return nc_api_end(nc_api_config_fail(r, version,
+                                             NC_API_CONFIG_E_NOT_FOUND,
+                                             "config data not exist"));
     }
 
     h = nc_store_config_head(rec);
@@ -240,7 +258,22 @@ nc_api_config_get(nc_http_request_t *r)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_http_set_response(r, NC_HTTP_OK, ctype, body, content.len);
+    if (version == NC_API_V1) {
+        return nc_http_set_response(r, NC_HTTP_OK, ctype, body, content.len);
+    }
+
+    /* v2: the content as the envelope's data string */
+    value.len = nc_json_escape_len(body, content.len) + 2;
+    value.data = nc_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value.data[0] = '"';
+    (void) nc_json_escape(value.data + 1, body, content.len);
+    value.data[value.len - 1] = '"';
+
+    return nc_api_config_ok(r, NC_API_V2, value.data, value.len);
 }
 
 
@@ -274,7 +307,7 @@ nc_api_config_search(nc_http_request_t *r)
         ns.len = 0;
     }
 
-    rc = nc_api_config_check(r, "tenant", &ns, 128, 1);
+    rc = nc_api_config_check(r, NC_API_V1, "tenant", &ns, 128, 1);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -324,8 +357,9 @@ nc_api_config_search(nc_http_request_t *r)
 
     if (v == NULL) {
         nc_store_leave(nc_store);
-        return nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                                  "the store is not loaded yet");
+        return nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                             NC_API_CONFIG_E_UNAVAILABLE,
+                                             "the store is not loaded yet"));
     }
 
     nc_store_iter_init(it, nc_store, v->root, prefix, plen, NULL, 0);
@@ -394,7 +428,7 @@ nc_api_config_search(nc_http_request_t *r)
 
 
 static nc_int_t
-nc_api_config_publish(nc_http_request_t *r)
+nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
 {
     u_char                 *cmd;
     size_t                  len, i;
@@ -405,23 +439,26 @@ nc_api_config_publish(nc_http_request_t *r)
     nc_api_config_name_t    name;
     nc_store_config_cmd_t   c;
 
+    /* v1 and v2 parameter names */
     static const struct {
         const char  *param;
+        const char  *param2;
         nc_uint_t    field;
         size_t       max;
     } fields[] = {
-        { "type", NC_STORE_CONFIG_F_TYPE, 32 },
-        { "appName", NC_STORE_CONFIG_F_APP, 128 },
-        { "config_tags", NC_STORE_CONFIG_F_TAGS, 5 * 65 },
-        { "desc", NC_STORE_CONFIG_F_DESC, 128 },
-        { "use", NC_STORE_CONFIG_F_USE, 32 },
-        { "effect", NC_STORE_CONFIG_F_EFFECT, 32 },
-        { "schema", NC_STORE_CONFIG_F_SCHEMA, 32768 },
-        { "encryptedDataKey", NC_STORE_CONFIG_F_EDK, 1024 },
-        { "src_user", NC_STORE_CONFIG_F_USER, 128 },
+        { "type", "type", NC_STORE_CONFIG_F_TYPE, 32 },
+        { "appName", "appName", NC_STORE_CONFIG_F_APP, 128 },
+        { "config_tags", "configTags", NC_STORE_CONFIG_F_TAGS, 5 * 65 },
+        { "desc", "desc", NC_STORE_CONFIG_F_DESC, 128 },
+        { "use", "use", NC_STORE_CONFIG_F_USE, 32 },
+        { "effect", "effect", NC_STORE_CONFIG_F_EFFECT, 32 },
+        { "schema", "schema", NC_STORE_CONFIG_F_SCHEMA, 32768 },
+        { "encryptedDataKey", "encryptedDataKey", NC_STORE_CONFIG_F_EDK,
+          1024 },
+        { "src_user", "srcUser", NC_STORE_CONFIG_F_USER, 128 },
     };
 
-    rc = nc_api_config_name(r, &name, 1);
+    rc = nc_api_config_name(r, version, &name, 1);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -432,12 +469,19 @@ nc_api_config_publish(nc_http_request_t *r)
         return nc_api_end(rc);
     }
 
+    rc = nc_api_config_namespace_exists(r, version, &name.ns);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
     if (nc_http_find_header(r, "betaIps")
         || (nc_http_param(r, "tag", &v) == NC_OK && v.len))
     {
-        return nc_api_config_text(r, NC_HTTP_NOT_IMPLEMENTED,
-                                  "caused: gray (betaIps) and tag versions "
-                                  "are not served by this version;");
+        return nc_api_end(nc_api_config_fail(r, version,
+                                             NC_API_CONFIG_E_INVALID,
+                                             "gray (betaIps) and tag "
+                                             "versions are not served by "
+                                             "this version"));
     }
 
     nc_memzero(&c, sizeof(nc_store_config_cmd_t));
@@ -445,27 +489,36 @@ nc_api_config_publish(nc_http_request_t *r)
     if (nc_http_param(r, "content", &c.field[NC_STORE_CONFIG_F_CONTENT])
         != NC_OK || c.field[NC_STORE_CONFIG_F_CONTENT].len == 0)
     {
-        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "content invalid");
+        return nc_api_end(nc_api_config_fail(r, version,
+                                             NC_API_CONFIG_E_MISSING,
+                                             "content invalid"));
     }
 
     if (c.field[NC_STORE_CONFIG_F_CONTENT].len
         > nc_api_config_conf->max_content_size)
     {
-        return nc_api_nacos_error(r, NC_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                  "content longer than %zu bytes "
-                                  "(config.max_content_size)",
-                                  nc_api_config_conf->max_content_size);
+        return nc_api_end(nc_api_config_fail(r, version,
+                                             NC_API_CONFIG_E_TOO_LARGE,
+                                             "content longer than %zu bytes "
+                                             "(config.max_content_size)",
+                                             nc_api_config_conf
+                                                 ->max_content_size));
     }
 
     for (i = 0; i < nc_nelems(fields); i++) {
-        if (nc_http_param(r, fields[i].param, &v) != NC_OK) {
+        if (nc_http_param(r, version == NC_API_V2 ? fields[i].param2
+                                                 : fields[i].param, &v)
+            != NC_OK)
+        {
             continue;
         }
 
         if (v.len > fields[i].max) {
-            return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                      "%s longer than %zu", fields[i].param,
-                                      fields[i].max);
+            return nc_api_end(nc_api_config_fail(r, version,
+                                                 NC_API_CONFIG_E_INVALID,
+                                                 "%s longer than %zu",
+                                                 fields[i].param,
+                                                 fields[i].max));
         }
 
         c.field[fields[i].field] = v;
@@ -477,8 +530,9 @@ nc_api_config_publish(nc_http_request_t *r)
     for (i = 0, n = 0; i <= tags.len; i++) {
         if (i == tags.len || tags.data[i] == ',') {
             if (n > 64) {
-                return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                          "a tag longer than 64");
+                return nc_api_end(nc_api_config_fail(r, version,
+                                                     NC_API_CONFIG_E_INVALID,
+                                                     "a tag longer than 64"));
             }
 
             n = 0;
@@ -489,7 +543,9 @@ nc_api_config_publish(nc_http_request_t *r)
     }
 
     if (nc_api_count(&tags, ',') > 4) {
-        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "more than 5 tags");
+        return nc_api_end(nc_api_config_fail(r, version,
+                                             NC_API_CONFIG_E_INVALID,
+                                             "more than 5 tags"));
     }
 
     /* Nacos' types, else text */
@@ -530,18 +586,18 @@ nc_api_config_publish(nc_http_request_t *r)
     nc_store_config_md5(c.field[NC_STORE_CONFIG_F_CONTENT].data,
                         c.field[NC_STORE_CONFIG_F_CONTENT].len, c.md5);
 
-    cmd = nc_store_config_command(r->pool, NC_STORE_CONFIG_PUBLISH, &name.ns,
-                                  &name.group, &name.data_id, &c, &len);
+    cmd = nc_api_config_command(r, NC_STORE_CONFIG_PUBLISH, &name, &c, &len);
     if (cmd == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_api_propose(r, cmd, len, nc_api_config_written, NULL);
+    return nc_api_propose(r, cmd, len, nc_api_config_written,
+                          (void *) (uintptr_t) version);
 }
 
 
 static nc_int_t
-nc_api_config_delete(nc_http_request_t *r)
+nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
 {
     u_char                 *cmd;
     size_t                  len;
@@ -549,7 +605,7 @@ nc_api_config_delete(nc_http_request_t *r)
     nc_api_config_name_t    name;
     nc_store_config_cmd_t   c;
 
-    rc = nc_api_config_name(r, &name, 1);
+    rc = nc_api_config_name(r, version, &name, 1);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -567,13 +623,13 @@ nc_api_config_delete(nc_http_request_t *r)
     c.field[NC_STORE_CONFIG_F_USER] = r->auth_user;
     nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
 
-    cmd = nc_store_config_command(r->pool, NC_STORE_CONFIG_DELETE, &name.ns,
-                                  &name.group, &name.data_id, &c, &len);
+    cmd = nc_api_config_command(r, NC_STORE_CONFIG_DELETE, &name, &c, &len);
     if (cmd == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_api_propose(r, cmd, len, nc_api_config_written, NULL);
+    return nc_api_propose(r, cmd, len, nc_api_config_written,
+                          (void *) (uintptr_t) version);
 }
 
 
@@ -581,44 +637,46 @@ static void
 nc_api_config_written(nc_http_request_t *r, void *data, nc_int_t status,
     uint64_t index)
 {
-    nc_int_t  rc;
+    nc_int_t   rc;
+    nc_uint_t  version;
+
+    version = (nc_uint_t) (uintptr_t) data;
 
     switch (status) {
 
     case NC_OK:
-        rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
-                                  (u_char *) "true", 4);
+        rc = nc_api_config_ok(r, version, (u_char *) "true", 4);
         break;
 
     case NC_DECLINED:
         /* a delete of nothing is done; a publish declined lost its CAS */
         if (r->method == NC_HTTP_DELETE) {
-            rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
-                                      (u_char *) "true", 4);
+            rc = nc_api_config_ok(r, version, (u_char *) "true", 4);
             break;
         }
 
-        rc = nc_api_config_text(r, NC_HTTP_INTERNAL_SERVER_ERROR,
+        rc = nc_api_config_fail(r, version, NC_API_CONFIG_E_CONFLICT,
                                 "Cas publish fail, server md5 may have "
                                 "changed.");
         break;
 
     case NC_STORE_FULL:
-        rc = nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+        rc = nc_api_config_fail(r, version, NC_API_CONFIG_E_UNAVAILABLE,
                                 "the store is full (store.shm_size)");
         break;
 
     case NC_ERROR:
-        rc = nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
+        rc = nc_api_config_fail(r, version, NC_API_CONFIG_E_INVALID,
+                                "invalid request");
         break;
 
     default:
-        rc = nc_api_nacos_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+        rc = nc_api_config_fail(r, version, NC_API_CONFIG_E_UNAVAILABLE,
                                 "no leader: writes are unavailable");
         break;
     }
 
-    nc_http_finalize_request(r, rc);
+    nc_http_finalize_request(r, nc_api_end(rc));
 }
 
 
@@ -728,8 +786,8 @@ nc_api_config_listen_parse(nc_http_request_t *r, nc_api_config_listen_t *ls)
     nc_api_config_listen_key_t  *k;
 
     if (nc_http_param(r, "Listening-Configs", &v) != NC_OK || v.len == 0) {
-        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                 "invalid probeModify"));
+        return nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_INVALID,
+                                  "invalid probeModify");
     }
 
     n = nc_api_count(&v, '\x01');
@@ -737,8 +795,8 @@ nc_api_config_listen_parse(nc_http_request_t *r, nc_api_config_listen_t *ls)
     if (n == 0 || n > NC_API_CONFIG_MAX_KEYS
         || v.data[v.len - 1] != '\x01')
     {
-        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                 "invalid probeModify"));
+        return nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_INVALID,
+                                  "invalid probeModify");
     }
 
     ls->keys = nc_pcalloc(r->pool, n * sizeof(nc_api_config_listen_key_t));
@@ -766,8 +824,8 @@ nc_api_config_listen_parse(nc_http_request_t *r, nc_api_config_listen_t *ls)
         }
 
         if (i < 2 || i > 3 || p != rec_end) {
-            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                     "invalid probeModify"));
+            return nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_INVALID,
+                                      "invalid probeModify");
         }
 
         k = &ls->keys[ls->nkeys];
@@ -781,20 +839,19 @@ nc_api_config_listen_parse(nc_http_request_t *r, nc_api_config_listen_t *ls)
             k->name.ns.len = 0;
         }
 
-        if ((rc = nc_api_config_check(r, "dataId", &k->name.data_id, 256, 0))
-            != NC_OK
-            || (rc = nc_api_config_check(r, "group", &k->name.group, 128, 0))
-               != NC_OK
-            || (k->name.ns.len
-                && (rc = nc_api_config_check(r, "tenant", &k->name.ns, 128,
-                                             1)) != NC_OK))
+        if ((rc = nc_api_config_check(r, NC_API_V1, "dataId",
+                                      &k->name.data_id, 256, 0)) != NC_OK
+            || (rc = nc_api_config_check(r, NC_API_V1, "group",
+                                         &k->name.group, 128, 0)) != NC_OK
+            || (rc = nc_api_config_check(r, NC_API_V1, "tenant",
+                                         &k->name.ns, 128, 1)) != NC_OK)
         {
             return rc;
         }
 
         if (k->name.data_id.len == 0 || k->name.group.len == 0) {
-            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                     "invalid probeModify"));
+            return nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_INVALID,
+                                      "invalid probeModify");
         }
 
         rc = nc_auth_permit(r, &k->name.ns, &k->name.group, "config",
@@ -831,7 +888,7 @@ nc_api_config_changed_keys(nc_http_request_t *r, nc_api_config_listen_t *ls,
 
     for (i = 0; v && rc == NC_OK && i < ls->nkeys; i++) {
         k = &ls->keys[i];
-        rec = nc_api_config_lookup(v, &k->name);
+        rec = nc_api_config_lookup(v, NC_STORE_CONFIG_ITEM, &k->name);
 
         if (rec) {
             nc_api_config_hex(nc_store_config_head(rec)->md5, hex);
@@ -965,25 +1022,47 @@ nc_api_config_listen_answer(nc_http_request_t *r, nc_buf_t *out)
 /* --- helpers ------------------------------------------------------------- */
 
 
-/* dataId, group and tenant of a request, checked as Nacos checks them */
-static nc_int_t
-nc_api_config_name(nc_http_request_t *r, nc_api_config_name_t *name,
-    nc_flag_t need_data_id)
+nc_int_t
+nc_api_config_namespace(nc_http_request_t *r, nc_uint_t version,
+    nc_str_t *ns)
+{
+    if ((version == NC_API_V2
+         && nc_http_param(r, "namespaceId", ns) == NC_OK && ns->len)
+        || nc_http_param(r, "tenant", ns) == NC_OK)
+    {
+        if (nc_auth_public_namespace(ns)) {
+            ns->len = 0;
+        }
+
+        return nc_api_config_check(r, version,
+                                   version == NC_API_V2 ? "namespaceId"
+                                                        : "tenant",
+                                   ns, 128, 1);
+    }
+
+    ns->len = 0;
+
+    return NC_OK;
+}
+
+
+nc_int_t
+nc_api_config_name(nc_http_request_t *r, nc_uint_t version,
+    nc_api_config_name_t *name, nc_flag_t need_data_id)
 {
     nc_int_t  rc;
 
-    if (nc_http_param(r, "tenant", &name->ns) != NC_OK
-        || nc_auth_public_namespace(&name->ns))
-    {
-        name->ns.len = 0;
+    rc = nc_api_config_namespace(r, version, &name->ns);
+    if (rc != NC_OK) {
+        return rc;
     }
 
     if (nc_http_param(r, "dataId", &name->data_id) != NC_OK
         || name->data_id.len == 0)
     {
         if (need_data_id) {
-            return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                     "dataId invalid"));
+            return nc_api_config_fail(r, version, NC_API_CONFIG_E_MISSING,
+                                      "dataId invalid");
         }
 
         name->data_id.len = 0;
@@ -992,16 +1071,14 @@ nc_api_config_name(nc_http_request_t *r, nc_api_config_name_t *name,
     if (nc_http_param(r, "group", &name->group) != NC_OK
         || name->group.len == 0)
     {
-        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                                 "group invalid"));
+        return nc_api_config_fail(r, version, NC_API_CONFIG_E_MISSING,
+                                  "group invalid");
     }
 
-    if ((rc = nc_api_config_check(r, "dataId", &name->data_id, 256, 0))
-        != NC_OK
-        || (rc = nc_api_config_check(r, "group", &name->group, 128, 0))
-           != NC_OK
-        || (rc = nc_api_config_check(r, "tenant", &name->ns, 128, 1))
-           != NC_OK)
+    if ((rc = nc_api_config_check(r, version, "dataId", &name->data_id, 256,
+                                  0)) != NC_OK
+        || (rc = nc_api_config_check(r, version, "group", &name->group, 128,
+                                     0)) != NC_OK)
     {
         return rc;
     }
@@ -1010,23 +1087,47 @@ nc_api_config_name(nc_http_request_t *r, nc_api_config_name_t *name,
 }
 
 
+/* writes go to namespaces that exist (checked after the permission) */
+static nc_int_t
+nc_api_config_namespace_exists(nc_http_request_t *r, nc_uint_t version,
+    const nc_str_t *ns)
+{
+    nc_flag_t                  exists;
+    const nc_store_version_t  *v;
+
+    if (ns->len == 0) {
+        return NC_OK;
+    }
+
+    v = nc_store_enter(nc_store);
+    exists = v && nc_api_namespace_exists(v, ns);
+    nc_store_leave(nc_store);
+
+    if (!exists) {
+        return nc_api_config_fail(r, version, NC_API_CONFIG_E_NAMESPACE,
+                                  "namespace '%.*s' does not exist",
+                                  nc_str_fmt(ns));
+    }
+
+    return NC_OK;
+}
+
+
 /*
  * Nacos' parameter checker: [A-Za-z0-9_.:-] for names, [A-Za-z0-9_-] for
- * namespaces, and lengths; its one-line text answer
+ * namespaces, and lengths
  */
 static nc_int_t
-nc_api_config_check(nc_http_request_t *r, const char *param,
-    const nc_str_t *v, size_t max, nc_flag_t ns)
+nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
+    const char *param, const nc_str_t *v, size_t max, nc_flag_t ns)
 {
-    u_char  c, *p;
+    u_char  c;
     size_t  i;
-    int     n;
-    char    text[128];
 
     if (v->len > max) {
-        n = snprintf(text, sizeof(text), "Param '%s' is illegal, the param "
-                     "length should not exceed %zu.", param, max);
-        goto refused;
+        return nc_api_config_fail(r, version, NC_API_CONFIG_E_ILLEGAL,
+                                  "Param '%s' is illegal, the param length "
+                                  "should not exceed %zu.", param, max);
     }
 
     for (i = 0; i < v->len; i++) {
@@ -1039,37 +1140,25 @@ nc_api_config_check(nc_http_request_t *r, const char *param,
             continue;
         }
 
-        n = snprintf(text, sizeof(text), "Param '%s' is illegal, illegal "
-                     "characters should not appear in the param.", param);
-        goto refused;
+        return nc_api_config_fail(r, version, NC_API_CONFIG_E_ILLEGAL,
+                                  "Param '%s' is illegal, illegal characters "
+                                  "should not appear in the param.", param);
     }
 
     return NC_OK;
-
-refused:
-
-    p = nc_pnalloc(r->pool, (size_t) n + 1);
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nc_memcpy(p, text, (size_t) n + 1);
-
-    return nc_api_refused(nc_api_config_text(r, NC_HTTP_BAD_REQUEST,
-                                             (char *) p));
 }
 
 
-static const nc_store_record_t *
-nc_api_config_lookup(const nc_store_version_t *v,
+const nc_store_record_t *
+nc_api_config_lookup(const nc_store_version_t *v, const char *prefix,
     const nc_api_config_name_t *name)
 {
     size_t                    len;
     const nc_store_record_t  *rec;
     u_char                    key[NC_STORE_MAX_KEY_LEN];
 
-    len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
-                              &name->ns, &name->group, &name->data_id);
+    len = nc_store_config_key(key, sizeof(key), prefix, &name->ns,
+                              &name->group, &name->data_id);
     if (len == 0) {
         return NULL;
     }
@@ -1086,7 +1175,7 @@ nc_api_config_lookup(const nc_store_version_t *v,
 }
 
 
-static void
+void
 nc_api_config_hex(const u_char *md5, u_char *hex)
 {
     static const u_char  digits[] = "0123456789abcdef";
@@ -1152,15 +1241,117 @@ nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip)
 }
 
 
-static nc_int_t
-nc_api_config_text(nc_http_request_t *r, nc_uint_t status, const char *text)
+nc_int_t
+nc_api_config_fail(nc_http_request_t *r, nc_uint_t version, nc_uint_t error,
+    const char *fmt, ...)
 {
-    if (text == NULL) {
+    int        n;
+    u_char    *p;
+    size_t     len;
+    va_list    args;
+    char       text[1024];
+
+    static const struct {
+        nc_uint_t    status;
+        const char  *v1;          /* printf format of the v1 text */
+        nc_uint_t    code;
+        const char  *message;
+    } kinds[] = {
+        { NC_HTTP_BAD_REQUEST, "caused: %s;", 10000, "parameter missing" },
+        { NC_HTTP_BAD_REQUEST, "%s", 20002, "parameter validate error" },
+        { NC_HTTP_BAD_REQUEST, "caused: %s;", 20002,
+          "parameter validate error" },
+        { NC_HTTP_NOT_FOUND, "%s\n", 20004, "resource not found" },
+        { NC_HTTP_REQUEST_ENTITY_TOO_LARGE, "caused: %s;", 5034,
+          "config content size is over limit" },
+        { NC_HTTP_INTERNAL_SERVER_ERROR, "%s", 20005, "resource conflict" },
+        { NC_HTTP_BAD_REQUEST, "caused: %s;", 22001, "namespace not exist" },
+        { NC_HTTP_SERVICE_UNAVAILABLE, "caused: %s;", 30000, "server error" },
+        { NC_HTTP_FORBIDDEN, "caused: %s;", 10001, "access denied" },
+    };
+
+    va_start(args, fmt);
+    n = vsnprintf(text, sizeof(text), fmt, args);
+    va_end(args);
+
+    if (n < 0) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_http_set_response(r, status, "text/plain;charset=UTF-8",
-                                (u_char *) text, strlen(text));
+    len = (size_t) nc_min(n, (int) sizeof(text) - 1);
+
+    if (version == NC_API_V1) {
+        p = nc_pnalloc(r->pool, len + 16);
+        if (p == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = snprintf((char *) p, len + 16, kinds[error].v1, text);
+
+        return nc_api_refused(nc_http_set_response(r, kinds[error].status,
+                                                   "text/plain;charset=UTF-8",
+                                                   p, (size_t) n));
+    }
+
+    p = nc_pnalloc(r->pool, 96 + nc_json_escape_len((u_char *) text, len));
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = sprintf((char *) p, "{\"code\":%u,\"message\":\"%s\",\"data\":\"",
+                (unsigned) kinds[error].code, kinds[error].message);
+    len = (size_t) (nc_json_escape(p + n, (u_char *) text, len) - p);
+    p[len++] = '"';
+    p[len++] = '}';
+
+    return nc_api_refused(nc_http_set_response(r, kinds[error].status,
+                                               "application/json", p, len));
+}
+
+
+nc_int_t
+nc_api_config_ok(nc_http_request_t *r, nc_uint_t version, const u_char *json,
+    size_t len)
+{
+    u_char  *p;
+    size_t   n;
+
+    if (version == NC_API_V1) {
+        return nc_http_set_response(r, NC_HTTP_OK, "application/json", json,
+                                    len);
+    }
+
+    p = nc_pnalloc(r->pool, len + 48);
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = (size_t) sprintf((char *) p,
+                         "{\"code\":0,\"message\":\"success\",\"data\":");
+    nc_memcpy(p + n, json, len);
+    n += len;
+    p[n++] = '}';
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json", p, n);
+}
+
+
+void
+nc_api_config_iso_time(uint64_t ms, u_char *out)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+    (void) gmtime_r(&t, &tm);
+
+    /* 2020-12-05T01:48:03.380+0000 */
+    if (strftime((char *) out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+        nc_memcpy(out, "1970-01-01T00:00:00", 20);
+    }
+
+    (void) snprintf((char *) out + 19, 13, ".%03u+0000",
+                    (unsigned) (ms % 1000));
 }
 
 
@@ -1173,4 +1364,22 @@ nc_api_config_now(void)
     (void) clock_gettime(CLOCK_REALTIME, &ts);
 
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+
+static u_char *
+nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
+    const nc_api_config_name_t *name, const nc_store_config_cmd_t *c,
+    size_t *len)
+{
+    size_t  klen;
+    u_char  key[NC_STORE_MAX_KEY_LEN];
+
+    klen = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
+                               &name->ns, &name->group, &name->data_id);
+    if (klen == 0) {
+        return NULL;
+    }
+
+    return nc_store_config_command(r->pool, op, key, klen, c, len);
 }

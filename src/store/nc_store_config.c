@@ -29,16 +29,24 @@ static nc_int_t nc_store_config_history(nc_store_t *s,
     uint64_t index, const nc_store_record_t *old);
 static nc_int_t nc_store_config_prune(nc_store_t *s, const nc_store_cmd_t *c,
     const nc_store_config_cmd_t *cmd);
+static nc_flag_t nc_store_config_ns_exists(nc_store_t *s,
+    const nc_store_cmd_t *c);
+static nc_int_t nc_store_config_namespace(nc_store_t *s,
+    const nc_store_cmd_t *c, const nc_store_config_cmd_t *cmd,
+    uint64_t index, nc_store_result_t *res);
 
 
 void
 nc_store_config_init(void)
 {
-    nc_store_apply_register(NC_STORE_CONFIG_PUBLISH, nc_store_config_apply,
-                            0);
-    /* a delete adds a history record: it needs room like a write */
-    nc_store_apply_register(NC_STORE_CONFIG_DELETE, nc_store_config_apply,
-                            0);
+    nc_uint_t  op;
+
+    /* a delete adds a history record: each needs room like a write */
+    for (op = NC_STORE_CONFIG_PUBLISH; op <= NC_STORE_CONFIG_NS_DELETE; op++) {
+        nc_store_apply_register(op, nc_store_config_apply,
+                                op == NC_STORE_CONFIG_NS_DELETE
+                                ? NC_STORE_APPLY_REMOVES : 0);
+    }
 }
 
 
@@ -76,21 +84,13 @@ nc_store_config_key(u_char *buf, size_t size, const char *prefix,
 
 
 u_char *
-nc_store_config_command(nc_pool_t *pool, nc_uint_t op, const nc_str_t *ns,
-    const nc_str_t *group, const nc_str_t *data_id,
-    const nc_store_config_cmd_t *cmd, size_t *len)
+nc_store_config_command(nc_pool_t *pool, nc_uint_t op, const u_char *key,
+    size_t klen, const nc_store_config_cmd_t *cmd, size_t *len)
 {
     u_char          *buf, *v, *p;
-    size_t           size, vlen, klen;
+    size_t           size, vlen;
     nc_uint_t        f;
     nc_store_cmd_t   c;
-    u_char           key[NC_STORE_MAX_KEY_LEN];
-
-    klen = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM, ns,
-                               group, data_id);
-    if (klen == 0) {
-        return NULL;
-    }
 
     vlen = NC_STORE_CONFIG_CMD_FIXED;
 
@@ -129,7 +129,7 @@ nc_store_config_command(nc_pool_t *pool, nc_uint_t op, const nc_str_t *ns,
     nc_memzero(&c, sizeof(nc_store_cmd_t));
     c.op = (uint8_t) op;
     c.type = NC_STORE_T_CONFIG;
-    c.key = key;
+    c.key = (u_char *) key;
     c.key_len = (uint32_t) klen;
     c.value = v;
     c.value_len = (uint32_t) vlen;
@@ -188,10 +188,18 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
 
     if (nc_store_cmd_decode(&c, e->data, e->len) != NC_OK
         || c.type != NC_STORE_T_CONFIG
-        || c.key_len <= sizeof(NC_STORE_CONFIG_ITEM) - 1
-        || nc_memcmp(c.key, NC_STORE_CONFIG_ITEM,
-                     sizeof(NC_STORE_CONFIG_ITEM) - 1) != 0
         || nc_store_config_decode(&c, &cmd) != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    if (c.op >= NC_STORE_CONFIG_NS_CREATE) {
+        return nc_store_config_namespace(s, &c, &cmd, e->index, res);
+    }
+
+    if (c.key_len <= sizeof(NC_STORE_CONFIG_ITEM) - 1
+        || nc_memcmp(c.key, NC_STORE_CONFIG_ITEM,
+                     sizeof(NC_STORE_CONFIG_ITEM) - 1) != 0)
     {
         return NC_ERROR;
     }
@@ -229,6 +237,10 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
             && (oh == NULL || nc_memcmp(oh->md5, cmd.cas, 16) != 0))
         {
             return NC_DECLINED;
+        }
+
+        if (old == NULL && !nc_store_config_ns_exists(s, &c)) {
+            return NC_ERROR;
         }
 
         /* before the item: a replaced record made in this batch is freed */
@@ -495,4 +507,108 @@ nc_store_config_prune(nc_store_t *s, const nc_store_cmd_t *c,
     free(keys);
 
     return rc;
+}
+
+
+/* the item's namespace (cfg/<ns>/...) is "" or has its record */
+static nc_flag_t
+nc_store_config_ns_exists(nc_store_t *s, const nc_store_cmd_t *c)
+{
+    size_t         len;
+    const u_char  *ns, *slash;
+    u_char         key[NC_STORE_MAX_KEY_LEN];
+
+    ns = c->key + sizeof(NC_STORE_CONFIG_ITEM) - 1;
+    slash = memchr(ns, '/', c->key + c->key_len - ns);
+
+    if (slash == NULL) {
+        return 0;
+    }
+
+    if (slash == ns) {
+        return 1;
+    }
+
+    len = sizeof(NC_STORE_CONFIG_NAMESPACE) - 1;
+    nc_memcpy(key, NC_STORE_CONFIG_NAMESPACE, len);
+    nc_memcpy(key + len, ns, slash - ns);
+    len += slash - ns;
+
+    return nc_store_lookup(s, key, len) != NULL;
+}
+
+
+static nc_int_t
+nc_store_config_namespace(nc_store_t *s, const nc_store_cmd_t *c,
+    const nc_store_config_cmd_t *cmd, uint64_t index, nc_store_result_t *res)
+{
+    size_t                        len;
+    nc_store_iter_t              *it;
+    nc_store_config_head_t        head;
+    const nc_store_record_t      *old, *item;
+    const nc_store_config_head_t *oh;
+    u_char                        prefix[NC_STORE_MAX_KEY_LEN];
+
+    len = sizeof(NC_STORE_CONFIG_NAMESPACE) - 1;
+
+    /* cfgn/<ns>: a namespace of its characters, never the public one */
+    if (c->key_len <= len || c->key_len > len + 128
+        || nc_memcmp(c->key, NC_STORE_CONFIG_NAMESPACE, len) != 0
+        || memchr(c->key + len, '/', c->key_len - len) != NULL)
+    {
+        return NC_ERROR;
+    }
+
+    old = nc_store_lookup(s, c->key, c->key_len);
+    oh = old ? nc_store_config_head(old) : NULL;
+    res->revision = index;
+
+    switch (c->op) {
+
+    case NC_STORE_CONFIG_NS_CREATE:
+    case NC_STORE_CONFIG_NS_UPDATE:
+        if ((c->op == NC_STORE_CONFIG_NS_CREATE) == (old != NULL)) {
+            return NC_DECLINED;
+        }
+
+        nc_memzero(&head, sizeof(nc_store_config_head_t));
+        head.id = oh ? oh->id : index;
+        head.created = oh ? oh->created : cmd->time;
+        head.modified = cmd->time;
+
+        return nc_store_config_put(s, c->key, c->key_len, index, &head,
+                                   cmd->field);
+
+    case NC_STORE_CONFIG_NS_DELETE:
+        if (old == NULL) {
+            return NC_DECLINED;
+        }
+
+        /* cfg/<ns>/: any item left keeps it */
+        len = sizeof(NC_STORE_CONFIG_ITEM) - 1;
+        nc_memcpy(prefix, NC_STORE_CONFIG_ITEM, len);
+        nc_memcpy(prefix + len, c->key + sizeof(NC_STORE_CONFIG_NAMESPACE) - 1,
+                  c->key_len - (sizeof(NC_STORE_CONFIG_NAMESPACE) - 1));
+        len += c->key_len - (sizeof(NC_STORE_CONFIG_NAMESPACE) - 1);
+        prefix[len++] = '/';
+
+        it = malloc(sizeof(nc_store_iter_t));
+        if (it == NULL) {
+            return NC_STORE_FULL;
+        }
+
+        nc_store_iter_init(it, s, *nc_store_batch_root(s), prefix, len, NULL,
+                           0);
+        item = nc_store_iter_next(it);
+        free(it);
+
+        if (item) {
+            return NC_DECLINED;
+        }
+
+        return nc_store_delete(s, c->key, c->key_len);
+
+    default:
+        return NC_ERROR;
+    }
 }

@@ -6,6 +6,9 @@
  *   cfgh/<ns>/<group>/<dataId>/<nid>           its history, nid = the
  *                                              Raft index of the change,
  *                                              16 hex digits (in order)
+ *   cfgn/<ns>                                  a namespace: the same
+ *                                              layout, its shown name in
+ *                                              the content field
  *
  * <ns> is "" for the public namespace.  Names are Nacos' characters
  * ([A-Za-z0-9_.:-], namespaces [A-Za-z0-9_-]): never a '/'.
@@ -30,6 +33,7 @@
 
 #define NC_STORE_CONFIG_ITEM        "cfg/"
 #define NC_STORE_CONFIG_HISTORY     "cfgh/"
+#define NC_STORE_CONFIG_NAMESPACE   "cfgn/"
 
 /* fields */
 #define NC_STORE_CONFIG_F_CONTENT   0
@@ -74,6 +78,16 @@ typedef struct {
 #define NC_STORE_CONFIG_PUBLISH     (NC_STORE_OP_DOMAIN + 16)
 #define NC_STORE_CONFIG_DELETE      (NC_STORE_OP_DOMAIN + 17)
 
+/*
+ * namespaces: key cfgn/<ns>, the same value.  NS_CREATE is declined if it
+ * exists, NS_UPDATE if it does not, NS_DELETE if it does not or still has
+ * items.  PUBLISH into a namespace other than "" that does not exist is
+ * refused (NC_ERROR): namespaces are made first.
+ */
+#define NC_STORE_CONFIG_NS_CREATE   (NC_STORE_OP_DOMAIN + 18)
+#define NC_STORE_CONFIG_NS_UPDATE   (NC_STORE_OP_DOMAIN + 19)
+#define NC_STORE_CONFIG_NS_DELETE   (NC_STORE_OP_DOMAIN + 20)
+
 #define NC_STORE_CONFIG_CAS         1
 
 #define NC_STORE_CONFIG_CMD_FIXED   (8 + 8 + 8 + 8 + 16 + 16                 \
@@ -97,10 +111,10 @@ void nc_store_config_init(void);
 size_t nc_store_config_key(u_char *buf, size_t size, const char *prefix,
     const nc_str_t *ns, const nc_str_t *group, const nc_str_t *data_id);
 
-/* an encoded command; NULL on no memory or a key too long */
+/* an encoded command for the record key; NULL on no memory */
 u_char *nc_store_config_command(nc_pool_t *pool, nc_uint_t op,
-    const nc_str_t *ns, const nc_str_t *group, const nc_str_t *data_id,
-    const nc_store_config_cmd_t *cmd, size_t *len);
+    const u_char *key, size_t key_len, const nc_store_config_cmd_t *cmd,
+    size_t *len);
 
 /* MD5 of content, as Nacos keys it (raw bytes; it hexes them) */
 void nc_store_config_md5(const u_char *p, size_t len, u_char md5[16]);

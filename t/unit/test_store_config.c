@@ -50,15 +50,16 @@ S(const char *p)
 }
 
 
-/* apply a command to ns "dev", group "G"; the entry's result status */
+/* apply a command to the public namespace, group "G"; its result */
 static nc_int_t
 test_apply(nc_store_t *s, nc_uint_t op, const char *data_id,
     const char *content, uint64_t time, uint64_t max_count, uint64_t max_age,
     const u_char *cas)
 {
     u_char                 *cmd;
-    size_t                  len;
+    size_t                  len, klen;
     nc_str_t                ns, group, id;
+    u_char                  key[NC_STORE_MAX_KEY_LEN];
     nc_raft_entry_t         e;
     nc_store_result_t       res;
     nc_store_config_cmd_t   c;
@@ -77,11 +78,13 @@ test_apply(nc_store_t *s, nc_uint_t op, const char *data_id,
         nc_memcpy(c.cas, cas, 16);
     }
 
-    ns = S("dev");
+    ns = S("");
     group = S("G");
     id = S(data_id);
 
-    cmd = nc_store_config_command(test_pool, op, &ns, &group, &id, &c, &len);
+    klen = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM, &ns,
+                               &group, &id);
+    cmd = nc_store_config_command(test_pool, op, key, klen, &c, &len);
     assert_non_null(cmd);
 
     nc_memzero(&e, sizeof(nc_raft_entry_t));
@@ -126,7 +129,7 @@ test_history(nc_store_t *s, const char *data_id)
     nc_store_iter_t            *it;
     const nc_store_record_t    *rec;
 
-    n = (size_t) snprintf(prefix, sizeof(prefix), "cfgh/dev/G/%s/", data_id);
+    n = (size_t) snprintf(prefix, sizeof(prefix), "cfgh//G/%s/", data_id);
 
     it = malloc(sizeof(nc_store_iter_t));
     assert_non_null(it);
@@ -162,7 +165,7 @@ test_publish(void **state)
     assert_int_equal(test_apply(s, NC_STORE_CONFIG_PUBLISH, "app.yaml",
                                 "a: 1", 1000, 10, 0, NULL), NC_OK);
 
-    rec = test_get(s, "cfg/dev/G/app.yaml");
+    rec = test_get(s, "cfg//G/app.yaml");
     assert_non_null(rec);
     assert_int_equal(rec->type, NC_STORE_T_CONFIG);
 
@@ -187,7 +190,7 @@ test_publish(void **state)
     assert_int_equal(test_apply(s, NC_STORE_CONFIG_PUBLISH, "app.yaml",
                                 "a: 2", 2000, 10, 0, NULL), NC_OK);
 
-    h = nc_store_config_head(test_get(s, "cfg/dev/G/app.yaml"));
+    h = nc_store_config_head(test_get(s, "cfg//G/app.yaml"));
     assert_int_equal(h->id, test_index - 1);
     assert_int_equal(h->created, 1000);
     assert_int_equal(h->modified, 2000);
@@ -204,12 +207,12 @@ test_publish(void **state)
     /* CAS with nothing to compare with */
     assert_int_equal(test_apply(s, NC_STORE_CONFIG_PUBLISH, "none.yaml",
                                 "x", 3000, 10, 0, md5), NC_DECLINED);
-    assert_null(test_get(s, "cfg/dev/G/none.yaml"));
+    assert_null(test_get(s, "cfg//G/none.yaml"));
 
     /* delete: once */
     assert_int_equal(test_apply(s, NC_STORE_CONFIG_DELETE, "app.yaml", NULL,
                                 4000, 10, 0, NULL), NC_OK);
-    assert_null(test_get(s, "cfg/dev/G/app.yaml"));
+    assert_null(test_get(s, "cfg//G/app.yaml"));
     assert_int_equal(test_apply(s, NC_STORE_CONFIG_DELETE, "app.yaml", NULL,
                                 4000, 10, 0, NULL), NC_DECLINED);
 
@@ -303,6 +306,93 @@ test_malformed(void **state)
 }
 
 
+/* a command on any key; the entry's result status */
+static nc_int_t
+test_apply_key(nc_store_t *s, nc_uint_t op, const char *key,
+    const char *content)
+{
+    u_char                 *cmd;
+    size_t                  len;
+    nc_raft_entry_t         e;
+    nc_store_result_t       res;
+    nc_store_config_cmd_t   c;
+
+    nc_memzero(&c, sizeof(nc_store_config_cmd_t));
+    c.time = 5000;
+    c.history_max_count = 10;
+    c.field[NC_STORE_CONFIG_F_CONTENT] = S(content);
+    nc_store_config_md5(c.field[0].data, c.field[0].len, c.md5);
+
+    cmd = nc_store_config_command(test_pool, op, (u_char *) key, strlen(key),
+                                  &c, &len);
+    assert_non_null(cmd);
+
+    nc_memzero(&e, sizeof(nc_raft_entry_t));
+    e.index = ++test_index;
+    e.term = 1;
+    e.type = NC_RAFT_ENTRY_NORMAL;
+    e.data = cmd;
+    e.len = (uint32_t) len;
+
+    assert_int_equal(nc_store_apply(s, &e, 1, &res), NC_OK);
+
+    return res.status;
+}
+
+
+static void
+test_namespaces(void **state)
+{
+    nc_str_t     v;
+    nc_store_t  *s;
+
+    s = test_store();
+
+    /* items live in namespaces that exist: the public one always does */
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_PUBLISH, "cfg/dev/G/a",
+                                    "x"), NC_ERROR);
+    assert_null(test_get(s, "cfg/dev/G/a"));
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_PUBLISH, "cfg//G/a",
+                                    "x"), NC_OK);
+
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_UPDATE, "cfgn/dev",
+                                    "Dev"), NC_DECLINED);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_CREATE, "cfgn/dev",
+                                    "Dev"), NC_OK);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_CREATE, "cfgn/dev",
+                                    "Again"), NC_DECLINED);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_UPDATE, "cfgn/dev",
+                                    "Development"), NC_OK);
+
+    nc_store_config_field(test_get(s, "cfgn/dev"), NC_STORE_CONFIG_F_CONTENT,
+                          &v);
+    assert_int_equal(v.len, 11);
+    assert_memory_equal(v.data, "Development", 11);
+
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_PUBLISH, "cfg/dev/G/a",
+                                    "x"), NC_OK);
+
+    /* a namespace with items stays */
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_DELETE, "cfgn/dev",
+                                    ""), NC_DECLINED);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_DELETE, "cfg/dev/G/a",
+                                    ""), NC_OK);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_DELETE, "cfgn/dev",
+                                    ""), NC_OK);
+    assert_null(test_get(s, "cfgn/dev"));
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_DELETE, "cfgn/dev",
+                                    ""), NC_DECLINED);
+
+    /* no namespace record for "", none with a '/' */
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_CREATE, "cfgn/",
+                                    "x"), NC_ERROR);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_CREATE, "cfgn/a/b",
+                                    "x"), NC_ERROR);
+
+    nc_store_destroy(s);
+}
+
+
 int
 main(void)
 {
@@ -312,6 +402,7 @@ main(void)
         cmocka_unit_test(test_publish),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_namespaces),
     };
 
     test_pool = nc_create_pool(64 * 1024);
