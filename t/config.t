@@ -31,7 +31,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(114);
+my $t = Test::Nacre->new()->plan(128);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883));
@@ -431,6 +431,68 @@ is(join(' ', map { $_->{opType} }
     . '&group=G&namespaceId=dev', token => $tok);
 is($b, '{"code":0,"message":"success","data":true}', 'v2 DELETE');
 
+# gray release: a version for some client addresses only
+
+publish('a', dataId => 'gray.txt', group => 'G', content => 'formal');
+($st, $h, $b) = publish('a', dataId => 'gray.txt', group => 'G',
+    content => 'gray', headers => "betaIps: 10.0.0.1,10.0.0.2\r\n");
+is($st, 200, 'publish a gray version for two addresses');
+
+sub get_from {
+    my ($ip) = @_;
+    return req('a', 'GET', '/nacos/v1/cs/configs?dataId=gray.txt&group=G',
+        token => $tok, headers => "X-Forwarded-For: $ip\r\n");
+}
+
+($st, $h, $b) = get_from('10.0.0.2');
+is($b, 'gray', 'a listed address reads the gray version');
+is($h->{isbeta}, 'true', 'with isBeta: true');
+($st, $h, $b) = get_from('10.0.0.9');
+is($b, 'formal', 'another reads the formal one');
+ok(!exists $h->{isbeta}, 'without isBeta');
+
+($st, $h, $b) = get('a', dataId => 'gray.txt', group => 'G', beta => 'true');
+my $beta = $json->decode($b);
+is("$beta->{data}{content} $beta->{data}{betaIps}", 'gray 10.0.0.1,10.0.0.2',
+    '?beta=true: the gray version and its addresses');
+($st, $h, $b) = get('a', search => 'accurate', dataId => 'gray.txt',
+    group => 'G', pageNo => 1, pageSize => 10);
+is($json->decode($b)->{pageItems}[0]{isBeta}, JSON::PP::true(),
+    'isBeta in listings');
+($st, $h, $b) = publish('a', dataId => 'gray.txt', group => 'G',
+    content => 'x', headers => "betaIps: <script>\r\n");
+is($st, 400, 'betaIps that are not addresses: 400');
+
+sub listen_from {
+    my ($ip, $md5) = @_;
+    my $body = form('Listening-Configs' => records([ 'gray.txt', 'G', $md5 ]));
+    return http_start(Test::Nacre::_request('POST',
+            '/nacos/v1/cs/configs/listener', headers =>
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            . "Long-Pulling-Timeout: 30000\r\naccessToken: $tok\r\n"
+            . "X-Forwarded-For: $ip\r\n", content => $body),
+        addr => "127.0.0.1:$port{a}", timeout => 60);
+}
+
+($st, $b) = listen_end(listen_from('10.0.0.1', md5_hex('formal')));
+is($b, "gray.txt%02G%01\n",
+    'a listed address with the formal MD5 is told at once');
+my $lg = listen_from('10.0.0.1', md5_hex('gray'));
+my $lf = listen_from('10.0.0.9', md5_hex('formal'));
+
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/cs/configs?beta=true&'
+    . 'dataId=gray.txt&group=G', token => $tok);
+is($json->decode($b)->{message}, 'stop beta ok', 'stop the gray release');
+($st, $b) = listen_end($lg);
+is($b, "gray.txt%02G%01\n", 'which wakes the listener that saw it');
+($st, $h, $b) = get_from('10.0.0.1');
+is($b, 'formal', 'the formal version for everyone again');
+my @ready = IO::Select->new($lf)->can_read(0.5);
+is(scalar(@ready), 0, 'the others were never told');
+publish('a', dataId => 'gray.txt', group => 'G', content => 'formal 2');
+($st, $b) = listen_end($lf);
+is($b, "gray.txt%02G%01\n", 'until the formal version changes');
+
 # the listener
 
 my $cur = md5_hex('a: 2');
@@ -460,7 +522,7 @@ my $s = listen_start('a', records([ 'app.yaml', 'DEFAULT_GROUP', $cur ],
 publish('a', dataId => 'app.yaml', group => 'DEFAULT_GROUP',
     content => 'a: 2');
 publish('a', dataId => 'svc-02.properties', group => 'S', content => 'n=2b');
-my @ready = IO::Select->new($s)->can_read(1);
+@ready = IO::Select->new($s)->can_read(1);
 is(scalar(@ready), 0,
     'held: an identical republish and another key change nothing');
 

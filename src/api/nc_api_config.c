@@ -50,6 +50,7 @@ typedef struct {
     nc_api_watch_t              *watch;
     nc_api_config_listen_key_t  *keys;
     nc_uint_t                    nkeys;
+    nc_str_t                     ip;          /* for gray versions */
 } nc_api_config_listen_t;
 
 
@@ -81,6 +82,13 @@ static void nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip);
 static uint64_t nc_api_config_now(void);
 static nc_int_t nc_api_config_namespace_exists(nc_http_request_t *r,
     nc_uint_t version, const nc_str_t *ns);
+static const nc_store_record_t *nc_api_config_visible(
+    const nc_store_version_t *v, const nc_api_config_name_t *name,
+    const nc_str_t *ip, nc_flag_t *beta);
+static nc_int_t nc_api_config_beta_get(nc_http_request_t *r,
+    const nc_api_config_name_t *name);
+static nc_int_t nc_api_config_beta_ips(nc_http_request_t *r,
+    nc_uint_t version, const nc_str_t *ips);
 static u_char *nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
     const nc_api_config_name_t *name, const nc_store_config_cmd_t *c,
     size_t *len);
@@ -163,7 +171,8 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
 {
     u_char                        *body, *hex;
     nc_int_t                       rc;
-    nc_str_t                       content, type, value;
+    nc_str_t                       content, type, value, ip;
+    nc_flag_t                      beta;
     const char                    *ctype;
     nc_api_config_name_t           name;
     const nc_store_record_t       *rec;
@@ -182,8 +191,16 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
         return nc_api_end(rc);
     }
 
+    if (version == NC_API_V1 && nc_http_param(r, "beta", &value) == NC_OK
+        && value.len == 4 && nc_memcmp(value.data, "true", 4) == 0)
+    {
+        return nc_api_config_beta_get(r, &name);
+    }
+
+    nc_api_config_client_ip(r, &ip);
+
     v = nc_store_enter(nc_store);
-    rec = v ? nc_api_config_lookup(v, NC_STORE_CONFIG_ITEM, &name) : NULL;
+    rec = v ? nc_api_config_visible(v, &name, &ip, &beta) : NULL;
 
     if (rec == NULL) {
         nc_store_leave(nc_store);
@@ -256,6 +273,13 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
     nc_str_set(&value, "no-cache,no-store");
     if (nc_http_add_header(r, "Cache-Control", &value) != NC_OK) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (beta) {
+        nc_str_set(&value, "true");
+        if (nc_http_add_header(r, "isBeta", &value) != NC_OK) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (version == NC_API_V1) {
@@ -415,6 +439,11 @@ nc_api_config_search(nc_http_request_t *r)
         nc_store_config_field(rec, NC_STORE_CONFIG_F_CONTENT, &f[2]);
         nc_api_json_str(&pg.json, "content", f[2].data, f[2].len);
         nc_api_json_raw(&pg.json, "encryptedDataKey", "null");
+        nc_api_json_raw(&pg.json, "isBeta",
+                        nc_api_config_lookup(v, NC_STORE_CONFIG_BETA,
+                                             &(nc_api_config_name_t)
+                                             { ns, group, data_id })
+                        ? "true" : "false");
         nc_api_json_close(&pg.json, '}');
     }
 
@@ -434,7 +463,7 @@ nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
     size_t                  len, i;
     nc_int_t                rc, n;
     nc_str_t                v, tags;
-    nc_uint_t               f;
+    nc_uint_t               f, op;
     nc_http_header_t       *h;
     nc_api_config_name_t    name;
     nc_store_config_cmd_t   c;
@@ -474,14 +503,23 @@ nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
         return nc_api_end(rc);
     }
 
-    if (nc_http_find_header(r, "betaIps")
-        || (nc_http_param(r, "tag", &v) == NC_OK && v.len))
-    {
+    if (nc_http_param(r, "tag", &v) == NC_OK && v.len) {
         return nc_api_end(nc_api_config_fail(r, version,
                                              NC_API_CONFIG_E_INVALID,
-                                             "gray (betaIps) and tag "
-                                             "versions are not served by "
-                                             "this version"));
+                                             "tag versions are not served: "
+                                             "gray releases go by betaIps"));
+    }
+
+    op = NC_STORE_CONFIG_PUBLISH;
+    h = nc_http_find_header(r, "betaIps");
+
+    if (h) {
+        rc = nc_api_config_beta_ips(r, version, &h->value);
+        if (rc != NC_OK) {
+            return nc_api_end(rc);
+        }
+
+        op = NC_STORE_CONFIG_BETA_PUBLISH;
     }
 
     nc_memzero(&c, sizeof(nc_store_config_cmd_t));
@@ -567,6 +605,11 @@ nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
 
     nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
 
+    if (op == NC_STORE_CONFIG_BETA_PUBLISH) {
+        c.field[NC_STORE_CONFIG_F_BETA_IPS] = nc_http_find_header(r,
+                                                         "betaIps")->value;
+    }
+
     h = nc_http_find_header(r, "casMd5");
 
     if (h) {
@@ -586,7 +629,7 @@ nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
     nc_store_config_md5(c.field[NC_STORE_CONFIG_F_CONTENT].data,
                         c.field[NC_STORE_CONFIG_F_CONTENT].len, c.md5);
 
-    cmd = nc_api_config_command(r, NC_STORE_CONFIG_PUBLISH, &name, &c, &len);
+    cmd = nc_api_config_command(r, op, &name, &c, &len);
     if (cmd == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -602,6 +645,8 @@ nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
     u_char                 *cmd;
     size_t                  len;
     nc_int_t                rc;
+    nc_str_t                v;
+    nc_uint_t               op;
     nc_api_config_name_t    name;
     nc_store_config_cmd_t   c;
 
@@ -616,6 +661,14 @@ nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
         return nc_api_end(rc);
     }
 
+    op = NC_STORE_CONFIG_DELETE;
+
+    if (version == NC_API_V1 && nc_http_param(r, "beta", &v) == NC_OK
+        && v.len == 4 && nc_memcmp(v.data, "true", 4) == 0)
+    {
+        op = NC_STORE_CONFIG_BETA_DELETE;
+    }
+
     nc_memzero(&c, sizeof(nc_store_config_cmd_t));
     c.time = nc_api_config_now();
     c.history_max_count = nc_api_config_conf->history_max_count;
@@ -623,13 +676,14 @@ nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
     c.field[NC_STORE_CONFIG_F_USER] = r->auth_user;
     nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
 
-    cmd = nc_api_config_command(r, NC_STORE_CONFIG_DELETE, &name, &c, &len);
+    cmd = nc_api_config_command(r, op, &name, &c, &len);
     if (cmd == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return nc_api_propose(r, cmd, len, nc_api_config_written,
-                          (void *) (uintptr_t) version);
+                          (void *) (uintptr_t) (op == NC_STORE_CONFIG_DELETE
+                                                ? version : 0));
 }
 
 
@@ -641,6 +695,22 @@ nc_api_config_written(nc_http_request_t *r, void *data, nc_int_t status,
     nc_uint_t  version;
 
     version = (nc_uint_t) (uintptr_t) data;
+
+    /* stopping a gray release: Nacos' RestResult */
+    if (version == 0) {
+        rc = status == NC_OK || status == NC_DECLINED
+             ? nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                    (u_char *) "{\"code\":200,\"message\":"
+                                    "\"stop beta ok\",\"data\":true}",
+                                    sizeof("{\"code\":200,\"message\":"
+                                           "\"stop beta ok\",\"data\":"
+                                           "true}") - 1)
+             : nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_UNAVAILABLE,
+                                  "no leader: writes are unavailable");
+
+        nc_http_finalize_request(r, nc_api_end(rc));
+        return;
+    }
 
     switch (status) {
 
@@ -708,6 +778,13 @@ nc_api_config_listener(nc_http_request_t *r)
 
     ls->request = r;
 
+    /* copied: the headers are gone once the request is parked */
+    nc_api_config_client_ip(r, &ls->ip);
+    ls->ip.data = nc_pstrdup(r->pool, &ls->ip);
+    if (ls->ip.data == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = nc_api_config_listen_parse(r, ls);
     if (rc != NC_OK) {
         return nc_api_end(rc);
@@ -739,7 +816,8 @@ nc_api_config_listener(nc_http_request_t *r)
         return nc_api_config_listen_answer(r, &out);
     }
 
-    ls->watch = nc_api_watch_create(r, ls->nkeys);
+    /* each item, and its gray version */
+    ls->watch = nc_api_watch_create(r, 2 * ls->nkeys);
     if (ls->watch == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -749,7 +827,13 @@ nc_api_config_listener(nc_http_request_t *r)
                                   &ls->keys[i].name.ns,
                                   &ls->keys[i].name.group,
                                   &ls->keys[i].name.data_id);
-        nc_api_watch_key(ls->watch, i, key, len);
+        nc_api_watch_key(ls->watch, 2 * i, key, len);
+
+        len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_BETA,
+                                  &ls->keys[i].name.ns,
+                                  &ls->keys[i].name.group,
+                                  &ls->keys[i].name.data_id);
+        nc_api_watch_key(ls->watch, 2 * i + 1, key, len);
     }
 
     ls->watch->changed = nc_api_config_listen_changed;
@@ -877,7 +961,7 @@ nc_api_config_changed_keys(nc_http_request_t *r, nc_api_config_listen_t *ls,
 {
     nc_int_t                     rc;
     nc_uint_t                    i;
-    nc_flag_t                    same;
+    nc_flag_t                    same, beta;
     nc_api_config_listen_key_t  *k;
     const nc_store_record_t     *rec;
     const nc_store_version_t    *v;
@@ -888,7 +972,7 @@ nc_api_config_changed_keys(nc_http_request_t *r, nc_api_config_listen_t *ls,
 
     for (i = 0; v && rc == NC_OK && i < ls->nkeys; i++) {
         k = &ls->keys[i];
-        rec = nc_api_config_lookup(v, NC_STORE_CONFIG_ITEM, &k->name);
+        rec = nc_api_config_visible(v, &k->name, &ls->ip, &beta);
 
         if (rec) {
             nc_api_config_hex(nc_store_config_head(rec)->md5, hex);
@@ -1375,11 +1459,139 @@ nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
     size_t  klen;
     u_char  key[NC_STORE_MAX_KEY_LEN];
 
-    klen = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
+    klen = nc_store_config_key(key, sizeof(key),
+                               op == NC_STORE_CONFIG_BETA_PUBLISH
+                               || op == NC_STORE_CONFIG_BETA_DELETE
+                               ? NC_STORE_CONFIG_BETA : NC_STORE_CONFIG_ITEM,
                                &name->ns, &name->group, &name->data_id);
     if (klen == 0) {
         return NULL;
     }
 
     return nc_store_config_command(r->pool, op, key, klen, c, len);
+}
+
+
+/* the version a client sees: the gray one if it is for its address */
+static const nc_store_record_t *
+nc_api_config_visible(const nc_store_version_t *v,
+    const nc_api_config_name_t *name, const nc_str_t *ip, nc_flag_t *beta)
+{
+    u_char                   *p, *end, *comma, *a, *b;
+    nc_str_t                  ips;
+    const nc_store_record_t  *rec;
+
+    *beta = 0;
+
+    rec = nc_api_config_lookup(v, NC_STORE_CONFIG_BETA, name);
+
+    if (rec && ip->len) {
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_BETA_IPS, &ips);
+
+        for (p = ips.data, end = p + ips.len; p < end; p = comma + 1) {
+            comma = memchr(p, ',', end - p);
+            comma = comma ? comma : end;
+
+            for (a = p; a < comma && *a == ' '; a++) { /* void */ }
+            for (b = comma; b > a && b[-1] == ' '; b--) { /* void */ }
+
+            if ((size_t) (b - a) == ip->len
+                && nc_memcmp(a, ip->data, ip->len) == 0)
+            {
+                *beta = 1;
+                return rec;
+            }
+        }
+    }
+
+    return nc_api_config_lookup(v, NC_STORE_CONFIG_ITEM, name);
+}
+
+
+/* ?beta=true: the gray version, with its addresses, as a RestResult */
+static nc_int_t
+nc_api_config_beta_get(nc_http_request_t *r, const nc_api_config_name_t *name)
+{
+    nc_str_t                   f;
+    nc_api_json_t              j;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+    u_char                     hex[32];
+    char                       id[24];
+
+    nc_api_json_init(&j, r->pool);
+    nc_api_json_raw(&j, NULL, "{\"code\":200,\"message\":\"query beta ok\","
+                    "\"data\":");
+    j.comma = 0;
+
+    v = nc_store_enter(nc_store);
+    rec = v ? nc_api_config_lookup(v, NC_STORE_CONFIG_BETA, name) : NULL;
+
+    if (rec == NULL) {
+        nc_api_json_raw(&j, NULL, "null");
+
+    } else {
+        (void) snprintf(id, sizeof(id), "%" PRIu64,
+                        nc_store_config_head(rec)->id);
+        nc_api_config_hex(nc_store_config_head(rec)->md5, hex);
+
+        nc_api_json_open(&j, NULL, '{');
+        nc_api_json_str(&j, "id", (u_char *) id, strlen(id));
+        nc_api_json_str(&j, "dataId", name->data_id.data, name->data_id.len);
+        nc_api_json_str(&j, "group", name->group.data, name->group.len);
+        nc_api_json_str(&j, "tenant", name->ns.data, name->ns.len);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_APP, &f);
+        nc_api_json_str(&j, "appName", f.data, f.len);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_CONTENT, &f);
+        nc_api_json_str(&j, "content", f.data, f.len);
+        nc_api_json_str(&j, "md5", hex, 32);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_BETA_IPS, &f);
+        nc_api_json_str(&j, "betaIps", f.data, f.len);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_TYPE, &f);
+        nc_api_json_str(&j, "type", f.data, f.len);
+        nc_api_json_close(&j, '}');
+    }
+
+    nc_store_leave(nc_store);
+
+    nc_api_json_close(&j, '}');
+
+    if (j.rc != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json", j.out.pos,
+                                nc_buf_size(&j.out));
+}
+
+
+/* betaIps: a comma list of 1 to 1000 addresses, 64 bytes at most each */
+static nc_int_t
+nc_api_config_beta_ips(nc_http_request_t *r, nc_uint_t version,
+    const nc_str_t *ips)
+{
+    size_t  i, n;
+
+    if (ips->len == 0 || ips->len > 32768
+        || nc_api_count(ips, ',') >= 1000)
+    {
+        return nc_api_config_fail(r, version, NC_API_CONFIG_E_INVALID,
+                                  "betaIps invalid");
+    }
+
+    for (i = 0, n = 0; i < ips->len; i++) {
+        if (ips->data[i] == ',') {
+            n = 0;
+            continue;
+        }
+
+        if (++n > 64 || !(isalnum(ips->data[i]) || ips->data[i] == '.'
+                          || ips->data[i] == ':' || ips->data[i] == ' '))
+        {
+            return nc_api_config_fail(r, version, NC_API_CONFIG_E_INVALID,
+                                      "betaIps invalid");
+        }
+    }
+
+    return NC_OK;
 }

@@ -30,7 +30,12 @@ static nc_int_t nc_store_config_history(nc_store_t *s,
 static nc_int_t nc_store_config_prune(nc_store_t *s, const nc_store_cmd_t *c,
     const nc_store_config_cmd_t *cmd);
 static nc_flag_t nc_store_config_ns_exists(nc_store_t *s,
-    const nc_store_cmd_t *c);
+    const nc_store_cmd_t *c, size_t prefix_len);
+static nc_uint_t nc_store_config_slashes(const nc_store_cmd_t *c,
+    size_t prefix_len);
+static nc_int_t nc_store_config_beta(nc_store_t *s, const nc_store_cmd_t *c,
+    const nc_store_config_cmd_t *cmd, uint64_t index,
+    nc_store_result_t *res);
 static nc_int_t nc_store_config_namespace(nc_store_t *s,
     const nc_store_cmd_t *c, const nc_store_config_cmd_t *cmd,
     uint64_t index, nc_store_result_t *res);
@@ -41,10 +46,13 @@ nc_store_config_init(void)
 {
     nc_uint_t  op;
 
-    /* a delete adds a history record: each needs room like a write */
-    for (op = NC_STORE_CONFIG_PUBLISH; op <= NC_STORE_CONFIG_NS_DELETE; op++) {
+    /* a delete adds a history record: it needs room like a write */
+    for (op = NC_STORE_CONFIG_PUBLISH; op <= NC_STORE_CONFIG_BETA_DELETE;
+         op++)
+    {
         nc_store_apply_register(op, nc_store_config_apply,
                                 op == NC_STORE_CONFIG_NS_DELETE
+                                || op == NC_STORE_CONFIG_BETA_DELETE
                                 ? NC_STORE_APPLY_REMOVES : 0);
     }
 }
@@ -177,9 +185,7 @@ static nc_int_t
 nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
     nc_store_result_t *res)
 {
-    u_char                     *p;
     nc_int_t                    rc;
-    nc_uint_t                   slashes;
     nc_store_cmd_t              c;
     nc_store_config_cmd_t       cmd;
     nc_store_config_head_t      head;
@@ -191,6 +197,10 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
         || nc_store_config_decode(&c, &cmd) != NC_OK)
     {
         return NC_ERROR;
+    }
+
+    if (c.op >= NC_STORE_CONFIG_BETA_PUBLISH) {
+        return nc_store_config_beta(s, &c, &cmd, e->index, res);
     }
 
     if (c.op >= NC_STORE_CONFIG_NS_CREATE) {
@@ -205,15 +215,7 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
     }
 
     /* cfg/<ns>/<group>/<dataId>: exactly two more '/' */
-    slashes = 0;
-
-    for (p = (u_char *) c.key + sizeof(NC_STORE_CONFIG_ITEM) - 1;
-         p < c.key + c.key_len; p++)
-    {
-        slashes += (*p == '/');
-    }
-
-    if (slashes != 2
+    if (nc_store_config_slashes(&c, sizeof(NC_STORE_CONFIG_ITEM) - 1) != 2
         || c.key_len + 1 + NC_STORE_CONFIG_NID_LEN + 1 > NC_STORE_MAX_KEY_LEN)
     {
         return NC_ERROR;
@@ -239,7 +241,10 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
             return NC_DECLINED;
         }
 
-        if (old == NULL && !nc_store_config_ns_exists(s, &c)) {
+        if (old == NULL
+            && !nc_store_config_ns_exists(s, &c,
+                                          sizeof(NC_STORE_CONFIG_ITEM) - 1))
+        {
             return NC_ERROR;
         }
 
@@ -510,15 +515,16 @@ nc_store_config_prune(nc_store_t *s, const nc_store_cmd_t *c,
 }
 
 
-/* the item's namespace (cfg/<ns>/...) is "" or has its record */
+/* the key's namespace (<prefix><ns>/...) is "" or has its record */
 static nc_flag_t
-nc_store_config_ns_exists(nc_store_t *s, const nc_store_cmd_t *c)
+nc_store_config_ns_exists(nc_store_t *s, const nc_store_cmd_t *c,
+    size_t prefix_len)
 {
     size_t         len;
     const u_char  *ns, *slash;
     u_char         key[NC_STORE_MAX_KEY_LEN];
 
-    ns = c->key + sizeof(NC_STORE_CONFIG_ITEM) - 1;
+    ns = c->key + prefix_len;
     slash = memchr(ns, '/', c->key + c->key_len - ns);
 
     if (slash == NULL) {
@@ -611,4 +617,60 @@ nc_store_config_namespace(nc_store_t *s, const nc_store_cmd_t *c,
     default:
         return NC_ERROR;
     }
+}
+
+
+static nc_uint_t
+nc_store_config_slashes(const nc_store_cmd_t *c, size_t prefix_len)
+{
+    nc_uint_t      n;
+    const u_char  *p;
+
+    n = 0;
+
+    for (p = c->key + prefix_len; p < c->key + c->key_len; p++) {
+        n += (*p == '/');
+    }
+
+    return n;
+}
+
+
+static nc_int_t
+nc_store_config_beta(nc_store_t *s, const nc_store_cmd_t *c,
+    const nc_store_config_cmd_t *cmd, uint64_t index, nc_store_result_t *res)
+{
+    size_t                         len;
+    nc_store_config_head_t         head;
+    const nc_store_record_t       *old;
+    const nc_store_config_head_t  *oh;
+
+    len = sizeof(NC_STORE_CONFIG_BETA) - 1;
+
+    if (c->key_len <= len || nc_memcmp(c->key, NC_STORE_CONFIG_BETA, len) != 0
+        || nc_store_config_slashes(c, len) != 2)
+    {
+        return NC_ERROR;
+    }
+
+    old = nc_store_lookup(s, c->key, c->key_len);
+    oh = old ? nc_store_config_head(old) : NULL;
+    res->revision = index;
+
+    if (c->op == NC_STORE_CONFIG_BETA_DELETE) {
+        return old ? nc_store_delete(s, c->key, c->key_len) : NC_DECLINED;
+    }
+
+    if (old == NULL && !nc_store_config_ns_exists(s, c, len)) {
+        return NC_ERROR;
+    }
+
+    nc_memzero(&head, sizeof(nc_store_config_head_t));
+    head.id = oh ? oh->id : index;
+    head.created = oh ? oh->created : cmd->time;
+    head.modified = cmd->time;
+    nc_memcpy(head.md5, cmd->md5, 16);
+
+    return nc_store_config_put(s, c->key, c->key_len, index, &head,
+                               cmd->field);
 }

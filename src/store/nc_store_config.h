@@ -6,6 +6,9 @@
  *   cfgh/<ns>/<group>/<dataId>/<nid>           its history, nid = the
  *                                              Raft index of the change,
  *                                              16 hex digits (in order)
+ *   cfgb/<ns>/<group>/<dataId>                 its gray (beta) version:
+ *                                              the same layout, with the
+ *                                              client addresses it is for
  *   cfgn/<ns>                                  a namespace: the same
  *                                              layout, its shown name in
  *                                              the content field
@@ -34,6 +37,7 @@
 #define NC_STORE_CONFIG_ITEM        "cfg/"
 #define NC_STORE_CONFIG_HISTORY     "cfgh/"
 #define NC_STORE_CONFIG_NAMESPACE   "cfgn/"
+#define NC_STORE_CONFIG_BETA        "cfgb/"
 
 /* fields */
 #define NC_STORE_CONFIG_F_CONTENT   0
@@ -47,7 +51,8 @@
 #define NC_STORE_CONFIG_F_EDK       8      /* encryptedDataKey */
 #define NC_STORE_CONFIG_F_USER      9      /* who made the change */
 #define NC_STORE_CONFIG_F_IP        10     /* from where */
-#define NC_STORE_CONFIG_NFIELDS     11
+#define NC_STORE_CONFIG_F_BETA_IPS  11     /* gray: for these clients */
+#define NC_STORE_CONFIG_NFIELDS     12
 
 
 typedef struct {
@@ -87,6 +92,14 @@ typedef struct {
 #define NC_STORE_CONFIG_NS_CREATE   (NC_STORE_OP_DOMAIN + 18)
 #define NC_STORE_CONFIG_NS_UPDATE   (NC_STORE_OP_DOMAIN + 19)
 #define NC_STORE_CONFIG_NS_DELETE   (NC_STORE_OP_DOMAIN + 20)
+
+/*
+ * gray (beta) versions: key cfgb/<ns>/<group>/<dataId>.  BETA_PUBLISH
+ * makes or replaces it (refused like PUBLISH outside a namespace);
+ * BETA_DELETE removes it (declined: none).  No history.
+ */
+#define NC_STORE_CONFIG_BETA_PUBLISH (NC_STORE_OP_DOMAIN + 21)
+#define NC_STORE_CONFIG_BETA_DELETE  (NC_STORE_OP_DOMAIN + 22)
 
 #define NC_STORE_CONFIG_CAS         1
 

@@ -383,6 +383,20 @@ test_namespaces(void **state)
     assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_DELETE, "cfgn/dev",
                                     ""), NC_DECLINED);
 
+    /* gray versions: under cfgb/, in namespaces that exist, no history */
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_BETA_PUBLISH,
+                                    "cfgb//G/a", "gray"), NC_OK);
+    assert_non_null(test_get(s, "cfgb//G/a"));
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_BETA_PUBLISH,
+                                    "cfgb/nope/G/a", "gray"), NC_ERROR);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_BETA_PUBLISH,
+                                    "cfg//G/a", "gray"), NC_ERROR);
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_BETA_DELETE,
+                                    "cfgb//G/a", ""), NC_OK);
+    assert_null(test_get(s, "cfgb//G/a"));
+    assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_BETA_DELETE,
+                                    "cfgb//G/a", ""), NC_DECLINED);
+
     /* no namespace record for "", none with a '/' */
     assert_int_equal(test_apply_key(s, NC_STORE_CONFIG_NS_CREATE, "cfgn/",
                                     "x"), NC_ERROR);
