@@ -31,10 +31,11 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(128);
+my $t = Test::Nacre->new()->plan(133);
 my $json = JSON::PP->new->canonical;
 
-my %port = (a => port(8881), c1 => port(8882), c2 => port(8883));
+my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
+    h => port(8884));
 
 my $na = $t->instance('a');
 $na->write_file('admin.pw', "config-admin-password-0\n");
@@ -47,6 +48,18 @@ config:
   max_content_size: 64k
 api:
   listen: 127.0.0.1:%%PORT_8881%%
+EOF
+
+$t->instance('h')->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 1
+auth:
+  enabled: false
+config:
+  history_max_count: 3
+  history_max_age: 2s
+api:
+  listen: 127.0.0.1:%%PORT_8884%%
 EOF
 
 for my $i (1, 2) {
@@ -66,7 +79,7 @@ cluster:
 EOF
 }
 
-$_->run() for $na, $t->instance('c1'), $t->instance('c2');
+$_->run() for $na, $t->instance('c1'), $t->instance('c2'), $t->instance('h');
 
 ###############################################################################
 
@@ -604,10 +617,41 @@ is($b, 'a: 2', 'username and password parameters, as the Node client');
 ($st, $b) = listen_end($idle);
 is("$st:$b", '200:', 'a listener with nothing changed: empty, on time out');
 
+# a reload: the old worker answers its parked listeners at once
+
+my $parked = listen_start('a', records([ 'app.yaml', 'DEFAULT_GROUP',
+    md5_hex('a: 2') ]), timeout => 30000);
+@ready = IO::Select->new($parked)->can_read(0.5);
+is(scalar(@ready), 0, 'a listener is parked');
+$na->reload();
+my ($pst, $ph, $pb) = parse_response(http_end($parked, timeout => 8) // '');
+is(($pst // 'no answer') . ':' . ($pb // ''), '200:',
+    'a reload answers it, empty, long before its time out');
+
 # the daemon is fine after all that
 
 ($st) = req('a', 'GET', '/nacos/v1/console/health/liveness');
 is($st, 200, 'still serving');
+
+###############################################################################
+
+# history bounded by count (3) and by age (2 s)
+
+ok($t->instance('h')->wait_ready(10, port => $port{h}), 'h ready');
+
+sub history_of {
+    my ($st, $h, $b) = req('h', 'GET', '/nacos/v1/cs/history?search=accurate'
+        . '&dataId=bounded&group=G&pageNo=1&pageSize=50');
+    my $d = eval { $json->decode($b) } or return "bad JSON: $b";
+    return join ' ', map { $_->{opType} } @{ $d->{pageItems} };
+}
+
+publish('h', dataId => 'bounded', group => 'G', content => "v$_")
+    for 1 .. 5;
+is(history_of(), 'U U U', 'at most history_max_count records, the newest');
+sleep(2.5);
+publish('h', dataId => 'bounded', group => 'G', content => 'v6');
+is(history_of(), 'U', 'records older than history_max_age are gone');
 
 ###############################################################################
 

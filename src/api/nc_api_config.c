@@ -1017,6 +1017,11 @@ nc_api_config_listen_changed(nc_api_watch_t *w)
 
     nc_memzero(&out, sizeof(nc_buf_t));
 
+    /* the worker leaves: what changed, or an empty answer, now */
+    if (w->closing) {
+        r->keepalive = 0;
+    }
+
     if (nc_api_config_changed_keys(r, ls, &out) != NC_OK) {
         nc_api_watch_stop(w);
         nc_del_timer(&r->timer);
@@ -1026,7 +1031,7 @@ nc_api_config_listen_changed(nc_api_watch_t *w)
     }
 
     /* the same bytes published again: keep waiting */
-    if (out.pos == out.last) {
+    if (out.pos == out.last && !w->closing) {
         return;
     }
 

@@ -219,3 +219,24 @@ nc_api_watch_mark(uint64_t hash, void *data)
         k->watch->told = 1;
     }
 }
+
+
+void
+nc_api_watch_shutdown(void)
+{
+    nc_queue_t      *q;
+    nc_api_watch_t  *w;
+
+    while (!nc_queue_empty(&nc_api_watch_all)) {
+        q = nc_queue_head(&nc_api_watch_all);
+        w = nc_queue_data(q, nc_api_watch_t, queue);
+
+        w->closing = 1;
+        w->changed(w);
+
+        /* a watch that did not stop must not be told forever */
+        if (w->active) {
+            nc_api_watch_stop(w);
+        }
+    }
+}

@@ -35,6 +35,7 @@ struct nc_api_watch_s {
     nc_uint_t               nkeys;
     unsigned                active:1;
     unsigned                told:1;
+    unsigned                closing:1;      /* the worker is leaving */
     nc_api_watch_key_t     *keys;
 };
 
@@ -52,6 +53,13 @@ void nc_api_watch_stop(nc_api_watch_t *w);
 
 /* watches active in this worker */
 nc_uint_t nc_api_watch_count(void);
+
+/*
+ * The worker is shutting down gracefully: every watch is told once more,
+ * with closing set, so that it answers now and its client polls again
+ * elsewhere rather than keep the old worker for its whole timeout.
+ */
+void nc_api_watch_shutdown(void);
 
 
 #endif /* _NC_API_WATCH_H_INCLUDED_ */

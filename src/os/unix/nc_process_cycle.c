@@ -530,6 +530,9 @@ nc_worker_shutdown(nc_cycle_t *cycle)
 
     nc_close_idle_connections();
 
+    /* parked long-polls answer now: their clients poll the new workers */
+    nc_api_watch_shutdown();
+
     if (nc_connection_active && cycle->conf->worker_shutdown_timeout) {
         nc_shutdown_event.handler = nc_worker_shutdown_timeout;
         nc_shutdown_event.data = cycle;
