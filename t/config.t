@@ -31,7 +31,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(133);
+my $t = Test::Nacre->new()->plan(136);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -301,6 +301,21 @@ is($st, 404, 'gone');
 ($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/cs/configs?dataId=odd&group=G',
     token => $tok);
 is($b, 'true', 'delete of nothing: true as well');
+
+# batch delete by id, as the console does it
+
+publish('a', dataId => "batch-$_", group => 'B', content => 'b') for 1 .. 3;
+($st, $h, $b) = get('a', search => 'blur', dataId => 'batch-*', group => 'B',
+    pageNo => 1, pageSize => 10);
+my @bids = map { $_->{id} } @{ $json->decode($b)->{pageItems} };
+is(scalar(@bids), 3, 'three items to delete');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/cs/configs?delType=ids&ids='
+    . join(',', @bids[0, 1]), token => $tok);
+is($b, '{"code":200,"message":null,"data":true}', 'delete two by id');
+($st, $h, $b) = get('a', search => 'blur', dataId => 'batch-*', group => 'B',
+    pageNo => 1, pageSize => 10);
+is(join(' ', map { $_->{dataId} } @{ $json->decode($b)->{pageItems} }),
+    'batch-3', 'the third is left');
 
 # search
 

@@ -89,6 +89,9 @@ static nc_int_t nc_api_config_beta_get(nc_http_request_t *r,
     const nc_api_config_name_t *name);
 static nc_int_t nc_api_config_beta_ips(nc_http_request_t *r,
     nc_uint_t version, const nc_str_t *ips);
+static nc_int_t nc_api_config_delete_ids(nc_http_request_t *r);
+static void nc_api_config_deleted_one(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
 static u_char *nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
     const nc_api_config_name_t *name, const nc_store_config_cmd_t *c,
     size_t *len);
@@ -650,6 +653,12 @@ nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
     nc_api_config_name_t    name;
     nc_store_config_cmd_t   c;
 
+    if (version == NC_API_V1 && nc_http_param(r, "delType", &v) == NC_OK
+        && v.len == 3 && nc_memcmp(v.data, "ids", 3) == 0)
+    {
+        return nc_api_config_delete_ids(r);
+    }
+
     rc = nc_api_config_name(r, version, &name, 1);
     if (rc != NC_OK) {
         return nc_api_end(rc);
@@ -747,6 +756,189 @@ nc_api_config_written(nc_http_request_t *r, void *data, nc_int_t status,
     }
 
     nc_http_finalize_request(r, nc_api_end(rc));
+}
+
+
+/*
+ * The console's batch delete: ?delType=ids&ids=1,2 (items by id, in any
+ * namespace).  Each needs its write permission; they are deleted one
+ * after another, and the answer comes after the last.
+ */
+
+typedef struct {
+    nc_uint_t                n;
+    nc_uint_t                next;
+    u_char                 **cmds;
+    size_t                  *lens;
+} nc_api_config_batch_t;
+
+
+static nc_int_t
+nc_api_config_delete_ids(nc_http_request_t *r)
+{
+    u_char                        *k, *s1, *s2;
+    size_t                         plen;
+    uint64_t                       id;
+    nc_int_t                       rc;
+    nc_str_t                       ids, one;
+    nc_uint_t                      n, max;
+    nc_store_iter_t               *it;
+    nc_api_config_name_t           name;
+    nc_api_config_batch_t         *b;
+    nc_store_config_cmd_t          c;
+    const nc_store_record_t       *rec;
+    const nc_store_version_t      *v;
+
+    if (nc_http_param(r, "ids", &ids) != NC_OK || ids.len == 0) {
+        return nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                             NC_API_CONFIG_E_MISSING,
+                                             "ids invalid"));
+    }
+
+    max = nc_api_count(&ids, ',') + 1;
+
+    b = nc_pcalloc(r->pool, sizeof(nc_api_config_batch_t));
+    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+
+    if (b == NULL || it == NULL || max > 1000) {
+        return max > 1000
+               ? nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                               NC_API_CONFIG_E_INVALID,
+                                               "more than 1000 ids"))
+               : NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->cmds = nc_palloc(r->pool, max * sizeof(u_char *));
+    b->lens = nc_palloc(r->pool, max * sizeof(size_t));
+
+    if (b->cmds == NULL || b->lens == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_memzero(&c, sizeof(nc_store_config_cmd_t));
+    c.time = nc_api_config_now();
+    c.history_max_count = nc_api_config_conf->history_max_count;
+    c.history_max_age = nc_api_config_conf->history_max_age;
+    c.field[NC_STORE_CONFIG_F_USER] = r->auth_user;
+    nc_api_config_client_ip(r, &c.field[NC_STORE_CONFIG_F_IP]);
+
+    plen = sizeof(NC_STORE_CONFIG_ITEM) - 1;
+    rc = NC_OK;
+
+    v = nc_store_enter(nc_store);
+
+    if (v) {
+        nc_store_iter_init(it, nc_store, v->root,
+                           (u_char *) NC_STORE_CONFIG_ITEM, plen, NULL, 0);
+    }
+
+    /* cfg/<ns>/<group>/<dataId> whose id is listed */
+    while (v && rc == NC_OK && b->n < max
+           && (rec = nc_store_iter_next(it)) != NULL)
+    {
+        if (rec->type != NC_STORE_T_CONFIG) {
+            continue;
+        }
+
+        id = nc_store_config_head(rec)->id;
+
+        for (k = ids.data, n = 0; k < ids.data + ids.len; k = s1 + 1) {
+            s1 = memchr(k, ',', ids.data + ids.len - k);
+            s1 = s1 ? s1 : ids.data + ids.len;
+
+            one.data = k;
+            one.len = s1 - k;
+
+            if ((uint64_t) nc_atoof(one.data, one.len) == id) {
+                n = 1;
+                break;
+            }
+        }
+
+        if (!n) {
+            continue;
+        }
+
+        k = (u_char *) nc_store_record_key(rec) + plen;
+        s1 = memchr(k, '/', rec->key_len - plen);
+        s2 = s1 ? memchr(s1 + 1, '/', nc_store_record_key(rec)
+                                       + rec->key_len - s1 - 1) : NULL;
+
+        if (s2 == NULL) {
+            continue;
+        }
+
+        /* copied: the version is left before the deletes */
+        name.ns.len = s1 - k;
+        name.ns.data = nc_pnalloc(r->pool, rec->key_len);
+        if (name.ns.data == NULL) {
+            rc = NC_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        nc_memcpy(name.ns.data, k, nc_store_record_key(rec) + rec->key_len
+                                   - k);
+        name.group.data = name.ns.data + (s1 + 1 - k);
+        name.group.len = s2 - s1 - 1;
+        name.data_id.data = name.ns.data + (s2 + 1 - k);
+        name.data_id.len = nc_store_record_key(rec) + rec->key_len - s2 - 1;
+
+        rc = nc_auth_permit(r, &name.ns, &name.group, "config",
+                            &name.data_id, NC_AUTH_WRITE);
+        if (rc != NC_OK) {
+            break;
+        }
+
+        b->cmds[b->n] = nc_api_config_command(r, NC_STORE_CONFIG_DELETE,
+                                              &name, &c, &b->lens[b->n]);
+        if (b->cmds[b->n] == NULL) {
+            rc = NC_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        b->n++;
+    }
+
+    nc_store_leave(nc_store);
+
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    if (b->n == 0) {
+        return nc_api_rest_result(r, NC_HTTP_OK, "true");
+    }
+
+    return nc_api_propose(r, b->cmds[0], b->lens[0],
+                          nc_api_config_deleted_one, b);
+}
+
+
+static void
+nc_api_config_deleted_one(nc_http_request_t *r, void *data, nc_int_t status,
+    uint64_t index)
+{
+    nc_int_t                rc;
+    nc_api_config_batch_t  *b;
+
+    b = data;
+
+    if (status != NC_OK && status != NC_DECLINED) {
+        rc = nc_api_config_fail(r, NC_API_V1, NC_API_CONFIG_E_UNAVAILABLE,
+                                "no leader: writes are unavailable");
+        nc_http_finalize_request(r, nc_api_end(rc));
+        return;
+    }
+
+    if (++b->next < b->n) {
+        rc = nc_api_propose(r, b->cmds[b->next], b->lens[b->next],
+                            nc_api_config_deleted_one, b);
+
+        nc_http_finalize_request(r, rc);
+        return;
+    }
+
+    nc_http_finalize_request(r, nc_api_rest_result(r, NC_HTTP_OK, "true"));
 }
 
 
