@@ -22,6 +22,8 @@ use lib 'lib';
 use Test::Nacre;
 
 use Digest::MD5 qw/ md5_hex /;
+use IO::Compress::Zip qw/ $ZipError /;
+use IO::Uncompress::Unzip qw/ $UnzipError /;
 use IO::Select;
 use JSON::PP;
 use URI::Escape qw/ uri_escape /;
@@ -31,7 +33,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(136);
+my $t = Test::Nacre->new()->plan(153);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -520,6 +522,93 @@ is(scalar(@ready), 0, 'the others were never told');
 publish('a', dataId => 'gray.txt', group => 'G', content => 'formal 2');
 ($st, $b) = listen_end($lf);
 is($b, "gray.txt%02G%01\n", 'until the formal version changes');
+
+# export and import: a zip as Nacos' console makes and reads them
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/cs/configs?exportV2=true&tenant=dev',
+    token => $tok);
+is($st, 200, 'export namespace dev');
+like($h->{'content-disposition'},
+    qr/^attachment;filename=nacos_config_export_\d{14}\.zip$/,
+    'as a zip file');
+
+my %zipped;
+my $u = IO::Uncompress::Unzip->new(\$b) or diag("unzip: $UnzipError");
+for (my $more = $u ? 1 : 0; $more > 0; $more = $u->nextStream()) {
+    my $name = $u->getHeaderInfo()->{Name};
+    my $data = '';
+    while ((my $n = $u->read(my $chunk)) > 0) { $data .= $chunk }
+    $zipped{$name} = $data;
+}
+is(join(' ', sort keys %zipped), '.metadata.yml G/ns.txt',
+    'an independent unzip reads the item and the metadata');
+is($zipped{'G/ns.txt'}, 'dev one', 'the content');
+like($zipped{'.metadata.yml'}, qr/^metadata:\n- dataId: "ns.txt"\n  group: "G"\n/,
+    'the metadata');
+
+sub import_zip {
+    my ($zip, $query) = @_;
+    my $bd = 'nacreboundary7c3f';
+    my $body = "--$bd\r\nContent-Disposition: form-data; name=\"file\"; "
+        . "filename=\"x.zip\"\r\nContent-Type: application/zip\r\n\r\n"
+        . $zip . "\r\n--$bd--\r\n";
+    my $raw = http(Test::Nacre::_request('POST',
+            "/nacos/v1/cs/configs?import=true&$query",
+            headers => "accessToken: $tok\r\n"
+                . "Content-Type: multipart/form-data; boundary=$bd\r\n",
+            content => $body),
+        addr => "127.0.0.1:$port{a}", timeout => 20, quiet => 1);
+    my ($s, $hh, $bb) = parse_response($raw // '');
+    return ($s // 0, $bb // '');
+}
+
+# made by an independent zip writer
+my $zip;
+my @members = ([ 'IMP/one.yaml', 'imported one' ],
+    [ 'IMP/two.txt', 'imported two' ], [ 'G/ns.txt', 'exists already' ],
+    [ '.metadata.yml', "metadata:\n- dataId: 'one.yaml'\n  group: IMP\n"
+        . "  type: yaml\n  appName: importer\n" ]);
+my $zw = IO::Compress::Zip->new(\$zip, Name => $members[0][0])
+    or diag("zip: $ZipError");
+$zw->print($members[0][1]);
+for my $m (@members[1 .. $#members]) {
+    $zw->newStream(Name => $m->[0]);
+    $zw->print($m->[1]);
+}
+$zw->close();
+
+($st, $b) = import_zip($zip, 'namespace=dev&policy=ABORT');
+my $rep = $json->decode($b);
+is("$rep->{data}{succCount} $rep->{data}{failCount} "
+    . "$rep->{data}{failData}[0]{dataId}", '0 1 ns.txt',
+    'ABORT: one exists, nothing is imported');
+($st) = get('a', dataId => 'one.yaml', group => 'IMP', tenant => 'dev');
+is($st, 404, 'not even those before it');
+($st, $b) = import_zip($zip, 'namespace=dev&policy=SKIP');
+$rep = $json->decode($b);
+is("$rep->{data}{succCount} $rep->{data}{skipCount}", '2 1',
+    'SKIP: the others are imported');
+is($rep->{data}{skipData}[0]{dataId}, 'ns.txt', 'and the skipped named');
+($st, $h, $b) = get('a', dataId => 'one.yaml', group => 'IMP',
+    tenant => 'dev');
+is("$b $h->{'config-type'}", 'imported one yaml', 'with its metadata');
+($st, $h, $b) = get('a', dataId => 'ns.txt', group => 'G', tenant => 'dev');
+is($b, 'dev one', 'the existing one untouched');
+($st, $b) = import_zip($zip, 'namespace=dev&policy=OVERWRITE');
+$rep = $json->decode($b);
+is($rep->{data}{succCount}, 3, 'OVERWRITE: all three');
+($st, $h, $b) = get('a', dataId => 'ns.txt', group => 'G', tenant => 'dev');
+is($b, 'exists already', 'overwritten');
+publish('a', dataId => 'ns.txt', group => 'G', content => 'dev one',
+    tenant => 'dev');
+
+($st, $b) = import_zip('this is no zip', 'namespace=dev');
+is($st, 400, 'not a zip: 400');
+like($b, qr/the zip cannot be read: not a zip archive/, 'says so');
+($st, $b) = import_zip(substr($zip, 0, length($zip) - 30), 'namespace=dev');
+is($st, 400, 'a truncated zip: 400');
+($st, $b) = import_zip($zip, 'namespace=nowhere');
+is($st, 400, 'into a namespace that does not exist: 400');
 
 # the listener
 

@@ -79,7 +79,6 @@ static nc_int_t nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
     const char *param, const nc_str_t *v, size_t max, nc_flag_t ns);
 static const char *nc_api_config_content_type(const nc_str_t *type);
 static void nc_api_config_client_ip(nc_http_request_t *r, nc_str_t *ip);
-static uint64_t nc_api_config_now(void);
 static nc_int_t nc_api_config_namespace_exists(nc_http_request_t *r,
     nc_uint_t version, const nc_str_t *ns);
 static const nc_store_record_t *nc_api_config_visible(
@@ -97,7 +96,7 @@ static u_char *nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
     size_t *len);
 
 
-static nc_conf_config_t  *nc_api_config_conf;
+nc_conf_config_t  *nc_api_config_conf;
 
 static const char  *nc_api_config_types[] = {
     "properties", "xml", "json", "text", "html", "yaml", "toml", "unset"
@@ -134,6 +133,12 @@ nc_api_config_v1(nc_http_request_t *r)
     switch (r->method) {
 
     case NC_HTTP_POST:
+        if (nc_http_query_param(r, "import", &v) == NC_OK
+            && v.len == 4 && nc_memcmp(v.data, "true", 4) == 0)
+        {
+            return nc_api_config_import(r);
+        }
+
         return nc_api_config_publish(r, NC_API_V1);
 
     case NC_HTTP_DELETE:
@@ -142,6 +147,18 @@ nc_api_config_v1(nc_http_request_t *r)
     default:
         if (nc_http_param(r, "search", &v) == NC_OK && v.len) {
             return nc_api_config_search(r);
+        }
+
+        if (nc_http_param(r, "exportV2", &v) == NC_OK
+            && v.len == 4 && nc_memcmp(v.data, "true", 4) == 0)
+        {
+            return nc_api_config_export(r, 1);
+        }
+
+        if (nc_http_param(r, "export", &v) == NC_OK
+            && v.len == 4 && nc_memcmp(v.data, "true", 4) == 0)
+        {
+            return nc_api_config_export(r, 0);
         }
 
         return nc_api_config_get(r, NC_API_V1);
@@ -1636,8 +1653,7 @@ nc_api_config_iso_time(uint64_t ms, u_char *out)
 }
 
 
-/* wall-clock milliseconds: the times an item keeps */
-static uint64_t
+uint64_t
 nc_api_config_now(void)
 {
     struct timespec  ts;

@@ -72,6 +72,15 @@ void nc_api_config_hex(const u_char *md5, u_char *hex);
  * NUL in out[32] */
 void nc_api_config_iso_time(uint64_t ms, u_char *out);
 
+/* wall-clock milliseconds: the times items keep */
+uint64_t nc_api_config_now(void);
+
+/* GET ?export=true|exportV2=true and POST ?import=true (transfer.c) */
+nc_int_t nc_api_config_export(nc_http_request_t *r, nc_flag_t v2);
+nc_int_t nc_api_config_import(nc_http_request_t *r);
+
+extern nc_conf_config_t  *nc_api_config_conf;
+
 nc_int_t nc_api_config_history_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_namespace_init_routes(nc_cycle_t *cycle);
 

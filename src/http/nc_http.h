@@ -190,6 +190,14 @@ nc_http_header_t *nc_http_find_header(nc_http_request_t *r,
 void nc_http_auth_done(nc_http_request_t *r, nc_int_t rc);
 
 /*
+ * The part named name of a multipart/form-data body, pointing into the
+ * body.  NC_OK, NC_DECLINED (no such part, or not multipart), NC_ERROR
+ * (a malformed body).
+ */
+nc_int_t nc_http_multipart(nc_http_request_t *r, const char *name,
+    nc_str_t *value);
+
+/*
  * A handler that keeps its request waiting long (a long-poll) gives the
  * connection's header buffer back: the request line is kept for the log;
  * the headers, the query and the body are gone from then on.

@@ -1715,6 +1715,105 @@ nc_http_set_keepalive(nc_http_request_t *r)
 }
 
 
+nc_int_t
+nc_http_multipart(nc_http_request_t *r, const char *name, nc_str_t *value)
+{
+    u_char   *p, *end, *next, *hend, *ct;
+    size_t    blen, nlen;
+    nc_str_t  type;
+    u_char    delim[80 + 4], want[128];
+
+    type = r->headers_in.content_type;
+
+    if (type.len < 19
+        || nc_strncasecmp(type.data, (u_char *) "multipart/form-data", 19))
+    {
+        return NC_DECLINED;
+    }
+
+    /* boundary=xyz or boundary="xyz", at most 70 characters (RFC 2046) */
+    ct = nc_strlcasestrn(type.data, type.data + type.len,
+                         (u_char *) "boundary=", 9);
+    if (ct == NULL) {
+        return NC_ERROR;
+    }
+
+    ct += 9;
+    end = type.data + type.len;
+
+    if (ct < end && *ct == '"') {
+        ct++;
+        p = memchr(ct, '"', end - ct);
+        end = p ? p : end;
+
+    } else {
+        p = memchr(ct, ';', end - ct);
+        end = p ? p : end;
+    }
+
+    blen = end - ct;
+
+    if (blen == 0 || blen > 80) {
+        return NC_ERROR;
+    }
+
+    delim[0] = '-';
+    delim[1] = '-';
+    nc_memcpy(delim + 2, ct, blen);
+    blen += 2;
+
+    nlen = (size_t) snprintf((char *) want, sizeof(want), "name=\"%s\"",
+                             name);
+
+    p = r->body.pos;
+    end = r->body.last;
+
+    if (p == NULL) {
+        return NC_DECLINED;
+    }
+
+    for ( ;; ) {
+        p = memmem(p, end - p, delim, blen);
+
+        if (p == NULL || end - p < (ssize_t) blen + 2
+            || (p[blen] == '-' && p[blen + 1] == '-'))
+        {
+            return NC_DECLINED;
+        }
+
+        p += blen + 2;                          /* the CRLF after it */
+
+        hend = memmem(p, end - p, "\r\n\r\n", 4);
+        if (hend == NULL) {
+            return NC_ERROR;
+        }
+
+        /* the part ends with CRLF and the next delimiter */
+        next = hend + 4;
+
+        for (ct = next; ; ct++) {
+            ct = memmem(ct, end - ct, delim, blen);
+
+            if (ct == NULL) {
+                return NC_ERROR;
+            }
+
+            if (ct - next >= 2 && ct[-2] == '\r' && ct[-1] == '\n') {
+                break;
+            }
+        }
+
+        if (memmem(p, hend - p, want, nlen) != NULL) {
+            value->data = next;
+            value->len = ct - 2 - next;
+            return NC_OK;
+        }
+
+        p = ct;
+    }
+}
+
+
 void
 nc_http_request_park(nc_http_request_t *r)
 {

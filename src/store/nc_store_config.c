@@ -117,7 +117,8 @@ nc_store_config_command(nc_pool_t *pool, nc_uint_t op, const u_char *key,
 
     p = v;
     nc_le64_put(p, cmd->time);
-    nc_le64_put(p + 8, cmd->use_cas ? NC_STORE_CONFIG_CAS : 0);
+    nc_le64_put(p + 8, (cmd->use_cas ? NC_STORE_CONFIG_CAS : 0)
+                       | (cmd->create_only ? NC_STORE_CONFIG_CREATE : 0));
     nc_le64_put(p + 16, cmd->history_max_count);
     nc_le64_put(p + 24, cmd->history_max_age);
     p = nc_cpymem(p + 32, cmd->md5, 16);
@@ -235,8 +236,9 @@ nc_store_config_apply(nc_store_t *s, const nc_raft_entry_t *e,
     switch (c.op) {
 
     case NC_STORE_CONFIG_PUBLISH:
-        if (cmd.use_cas
-            && (oh == NULL || nc_memcmp(oh->md5, cmd.cas, 16) != 0))
+        if ((cmd.use_cas
+             && (oh == NULL || nc_memcmp(oh->md5, cmd.cas, 16) != 0))
+            || (cmd.create_only && old))
         {
             return NC_DECLINED;
         }
@@ -305,6 +307,7 @@ nc_store_config_decode(const nc_store_cmd_t *c, nc_store_config_cmd_t *cmd)
 
     cmd->time = nc_le64_get(p);
     cmd->use_cas = (nc_le64_get(p + 8) & NC_STORE_CONFIG_CAS) != 0;
+    cmd->create_only = (nc_le64_get(p + 8) & NC_STORE_CONFIG_CREATE) != 0;
     cmd->history_max_count = nc_le64_get(p + 16);
     cmd->history_max_age = nc_le64_get(p + 24);
     nc_memcpy(cmd->md5, p + 32, 16);

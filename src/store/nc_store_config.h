@@ -71,7 +71,8 @@ typedef struct {
  *
  *   u64 time (unix ms), u64 flags, u64 history_max_count,
  *   u64 history_max_age (ms), u8 md5[16] of the content, u8 cas[16]
- *   (compared when flags have NC_STORE_CONFIG_CAS), u32 len[NFIELDS],
+ *   (compared when flags have NC_STORE_CONFIG_CAS; NC_STORE_CONFIG_CREATE:
+ *   declined if the item exists), u32 len[NFIELDS],
  *   the fields
  *
  * PUBLISH creates or replaces the item (declined: the CAS MD5 differs or
@@ -102,6 +103,7 @@ typedef struct {
 #define NC_STORE_CONFIG_BETA_DELETE  (NC_STORE_OP_DOMAIN + 22)
 
 #define NC_STORE_CONFIG_CAS         1
+#define NC_STORE_CONFIG_CREATE      2      /* PUBLISH: declined if it exists */
 
 #define NC_STORE_CONFIG_CMD_FIXED   (8 + 8 + 8 + 8 + 16 + 16                 \
                                      + 4 * NC_STORE_CONFIG_NFIELDS)
@@ -114,6 +116,7 @@ typedef struct {
     u_char              md5[16];
     u_char              cas[16];
     nc_flag_t           use_cas;
+    nc_flag_t           create_only;
     nc_str_t            field[NC_STORE_CONFIG_NFIELDS];
 } nc_store_config_cmd_t;
 
