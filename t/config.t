@@ -33,7 +33,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(153);
+my $t = Test::Nacre->new()->plan(154);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -720,6 +720,16 @@ is($b, 'a: 2', 'username and password parameters, as the Node client');
 
 ($st, $b) = listen_end($idle);
 is("$st:$b", '200:', 'a listener with nothing changed: empty, on time out');
+
+# a listener whose client goes away frees its connection at once (499)
+
+my $gone = listen_start('a', records([ 'app.yaml', 'DEFAULT_GROUP',
+    md5_hex('a: 2') ]), timeout => 30000);
+@ready = IO::Select->new($gone)->can_read(0.3);
+close($gone);
+ok($t->wait_until(sub { ($na->read_file('logs/access.log') // '')
+    =~ m{"POST /nacos/v1/cs/configs/listener HTTP/1.1" 499 } }, 5),
+    'a listener whose client closed ends at once, logged 499');
 
 # a reload: the old worker answers its parked listeners at once
 

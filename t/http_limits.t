@@ -26,7 +26,7 @@ select STDOUT; $| = 1;
 my $t = Test::Nacre->new();
 my $debug = $t->has_feature('debug');
 
-$t->write_file_expand('nacre.yaml', <<'EOF')->plan(51);
+$t->write_file_expand('nacre.yaml', <<'EOF')->plan(53);
 daemon: false
 worker_processes: 1
 api:
@@ -231,6 +231,21 @@ sleep(0.3);
 ok($wc->running(), 'daemon up with connections over the limit');
 my @w = $wc->worker_pids();
 is(scalar @w, 1, 'worker up with connections over the limit');
+ok($wc->wait_for_log(qr/16 worker_connections are not enough: new /, 5),
+    'the error log says why new connections wait');
+
+# full, the worker stops listening rather than spin on the ready socket
+sub cpu_ticks {
+    my ($pid) = @_;
+    open(my $fh, '<', "/proc/$pid/stat") or return 0;
+    my @f = split ' ', (<$fh> =~ s/^.*\) //r);
+    return $f[11] + $f[12];
+}
+
+my $before = cpu_ticks($w[0]);
+sleep(1);
+my $spent = cpu_ticks($w[0]) - $before;
+cmp_ok($spent, '<', 20, "the full worker idles ($spent ticks in a second)");
 
 close $_ for @c;
 @c = ();

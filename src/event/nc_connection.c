@@ -27,6 +27,15 @@ nc_uint_t   nc_connection_active;
 nc_uint_t   nc_connection_internal;
 nc_queue_t  nc_connection_idle;
 
+#define NC_ACCEPT_MAX_LISTEN  64
+
+static void nc_accept_pause(nc_connection_t *lc);
+static void nc_accept_resume(void);
+
+/* listeners not watched while every connection is in use */
+static nc_listening_t        *nc_accept_paused[NC_ACCEPT_MAX_LISTEN];
+static nc_uint_t              nc_accept_npaused;
+
 static nc_connection_slot_t  *nc_slots;
 static nc_uint_t              nc_slots_used;    /* never handed out above */
 static nc_connection_t       *nc_free_connections;
@@ -124,6 +133,57 @@ nc_free_connection(nc_connection_t *c)
     c->data = nc_free_connections;
     nc_free_connections = c;
     nc_connection_active--;
+
+    if (nc_accept_npaused) {
+        nc_accept_resume();
+    }
+}
+
+
+static void
+nc_accept_pause(nc_connection_t *lc)
+{
+    nc_uint_t  i;
+
+    for (i = 0; i < nc_accept_npaused; i++) {
+        if (nc_accept_paused[i] == lc->listening) {
+            return;
+        }
+    }
+
+    if (nc_accept_npaused == NC_ACCEPT_MAX_LISTEN
+        || nc_event_del_conn(lc) != NC_OK)
+    {
+        return;
+    }
+
+    if (nc_accept_npaused == 0) {
+        nc_log_error(NC_LOG_ERR, lc->log, 0,
+                     "%zu worker_connections are not enough: new "
+                     "connections wait until one closes",
+                     (size_t) nc_connection_n);
+    }
+
+    nc_accept_paused[nc_accept_npaused++] = lc->listening;
+}
+
+
+/* a connection closed: listen again (a listener closed meanwhile is not) */
+static void
+nc_accept_resume(void)
+{
+    nc_uint_t         i;
+    nc_connection_t  *lc;
+
+    for (i = 0; i < nc_accept_npaused; i++) {
+        lc = nc_accept_paused[i]->connection;
+
+        if (lc && lc->fd != -1 && !lc->read->active) {
+            (void) nc_event_add_listen(lc);
+        }
+    }
+
+    nc_accept_npaused = 0;
 }
 
 
@@ -218,7 +278,12 @@ nc_event_accept(nc_event_t *ev)
         if (nc_connection_active >= nc_connection_n
             && nc_queue_empty(&nc_connection_idle))
         {
-            /* full: leave the rest in the backlog for other workers */
+            /*
+             * Full: the rest stays in the backlog for other workers, and
+             * this one stops listening (the socket would wake it again
+             * at once) until a connection closes.
+             */
+            nc_accept_pause(lc);
             return;
         }
 
@@ -240,6 +305,9 @@ nc_event_accept(nc_event_t *ev)
             case ENOBUFS:
             case ENOMEM:
                 nc_log_error(NC_LOG_CRIT, lc->log, errno, "accept4() failed");
+
+                /* as when full: the socket would wake us at once again */
+                nc_accept_pause(lc);
                 return;
 
             default:

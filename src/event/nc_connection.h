@@ -99,8 +99,6 @@ void nc_connection_set_idle(nc_connection_t *c, nc_flag_t idle);
 void nc_close_idle_connections(void);
 
 void nc_event_accept(nc_event_t *ev);
-nc_int_t nc_enable_accept_events(nc_listening_t *ls, nc_uint_t n);
-void nc_disable_accept_events(nc_listening_t *ls, nc_uint_t n);
 
 /* plain socket I/O: n > 0 bytes, 0 EOF, NC_AGAIN, NC_ERROR */
 ssize_t nc_unix_recv(nc_connection_t *c, u_char *buf, size_t size);

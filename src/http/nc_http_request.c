@@ -52,6 +52,7 @@ static void nc_http_empty_handler(nc_event_t *ev);
 static nc_int_t nc_http_build_header(nc_http_request_t *r);
 static void nc_http_writer(nc_http_request_t *r);
 static void nc_http_request_cleanup(nc_http_request_t *r);
+static void nc_http_test_reading(nc_event_t *rev);
 static nc_int_t nc_http_param_value(nc_http_request_t *r, nc_str_t *raw,
     nc_str_t *value);
 static void nc_http_request_done(nc_http_request_t *r);
@@ -1850,6 +1851,38 @@ nc_http_request_park(nc_http_request_t *r)
 
     r->rb = NULL;
     nc_http_free_header_buffer(c);
+
+    /* a client that goes away must not hold its slot till the time out */
+    r->read_event_handler = nc_http_test_reading;
+}
+
+
+/*
+ * A parked request's connection became readable: if the client closed it
+ * (or it broke), end the request now, as nginx logs it: 499.  Bytes of a
+ * next request stay where they are.
+ */
+static void
+nc_http_test_reading(nc_event_t *rev)
+{
+    u_char              buf[1];
+    ssize_t             n;
+    nc_connection_t    *c;
+    nc_http_request_t  *r;
+
+    c = rev->data;
+    r = c->data;
+
+    n = c->ssl ? (rev->eof ? 0 : 1) : recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR))) {
+        return;
+    }
+
+    r->headers_out.status = 499;
+    r->keepalive = 0;
+
+    nc_http_close_connection(c);
 }
 
 
