@@ -60,8 +60,8 @@ static void nc_api_kv_read_point(void *data, nc_int_t status,
 static void nc_api_kv_applied(nc_consensus_waiter_t *w);
 static void nc_api_kv_wait_timeout(nc_event_t *ev);
 static nc_int_t nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx);
-static void nc_api_kv_written(void *data, nc_int_t status, uint64_t index,
-    uint64_t revision);
+static void nc_api_kv_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
 static void nc_api_kv_cleanup(nc_http_request_t *r);
 static nc_int_t nc_api_kv_uint(nc_http_request_t *r, const char *name,
     uint64_t *value, nc_flag_t *present);
@@ -580,38 +580,21 @@ nc_api_kv_write(nc_http_request_t *r, nc_api_kv_ctx_t *ctx)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->proposal = nc_consensus_propose(cmd, len, nc_api_kv_written, ctx);
-
-    if (ctx->proposal == NULL) {
-        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                            "no leader: writes are unavailable");
-    }
-
-    r->cleanup = nc_api_kv_cleanup;
-
-    return NC_DONE;
+    return nc_api_propose(r, cmd, len, nc_api_kv_written, ctx);
 }
 
 
 static void
-nc_api_kv_written(void *data, nc_int_t status, uint64_t index,
-    uint64_t revision)
+nc_api_kv_written(nc_http_request_t *r, void *data, nc_int_t status,
+    uint64_t index)
 {
-    nc_int_t            rc;
-    nc_api_kv_ctx_t    *ctx;
-    nc_http_request_t  *r;
-
-    ctx = data;
-    r = ctx->request;
-
-    ctx->proposal = NULL;
-    r->cleanup = NULL;
+    nc_int_t  rc;
 
     switch (status) {
 
     case NC_OK:
     case NC_DECLINED:
-        rc = nc_api_kv_index_header(r, index ? index : revision);
+        rc = nc_api_kv_index_header(r, index);
         if (rc != NC_OK) {
             rc = NC_HTTP_INTERNAL_SERVER_ERROR;
             break;

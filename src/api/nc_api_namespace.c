@@ -237,8 +237,8 @@ nc_api_namespace_write(nc_http_request_t *r)
                 *p++ = '-';
             }
 
-            nc_api_config_hex(&uuid[i], key);
-            p = nc_cpymem(p, key, 2);
+            *p++ = "0123456789abcdef"[uuid[i] >> 4];
+            *p++ = "0123456789abcdef"[uuid[i] & 0xf];
         }
 
         ns.len = p - ns.data;

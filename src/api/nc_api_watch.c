@@ -231,12 +231,10 @@ nc_api_watch_shutdown(void)
         q = nc_queue_head(&nc_api_watch_all);
         w = nc_queue_data(q, nc_api_watch_t, queue);
 
+        /* stopped first: changed() ends the request, and its memory */
+        nc_api_watch_stop(w);
+
         w->closing = 1;
         w->changed(w);
-
-        /* a watch that did not stop must not be told forever */
-        if (w->active) {
-            nc_api_watch_stop(w);
-        }
     }
 }

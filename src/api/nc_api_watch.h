@@ -55,9 +55,10 @@ void nc_api_watch_stop(nc_api_watch_t *w);
 nc_uint_t nc_api_watch_count(void);
 
 /*
- * The worker is shutting down gracefully: every watch is told once more,
- * with closing set, so that it answers now and its client polls again
- * elsewhere rather than keep the old worker for its whole timeout.
+ * The worker is shutting down gracefully: every watch is stopped and told
+ * once more, with closing set, so that it answers now and its client
+ * polls again elsewhere rather than keep the old worker for its whole
+ * timeout.
  */
 void nc_api_watch_shutdown(void);
 
