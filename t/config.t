@@ -33,7 +33,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(154);
+my $t = Test::Nacre->new()->plan(155);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -358,6 +358,11 @@ is(items($b), 'svc-02.properties svc-04.properties svc-06.properties',
 ($st, $h, $b) = get('a', search => 'blur', dataId => '', group => '',
     config_tags => 'green', pageNo => 1, pageSize => 10);
 is(items($b), 'svc-03.properties', 'by tag');
+publish('a', dataId => 'svc-13.json', group => 'S', content => '{}',
+    type => 'json');
+($st, $h, $b) = get('a', search => 'blur', dataId => 'svc-*', group => 'S',
+    types => 'json,xml', pageNo => 1, pageSize => 10);
+is(items($b), 'svc-13.json', 'by types');
 
 # namespaces: listed with their counts, shown, changed, deleted when empty
 

@@ -332,7 +332,8 @@ nc_api_config_search(nc_http_request_t *r)
     size_t                         plen;
     nc_int_t                       rc;
     nc_str_t                       ns, want_id, want_group, want_app,
-                                   want_tags, group, data_id, f[3];
+                                   want_tags, want_types, group, data_id,
+                                   f[3];
     nc_flag_t                      blur;
     nc_api_page_t                  pg;
     nc_store_iter_t               *it;
@@ -375,6 +376,11 @@ nc_api_config_search(nc_http_request_t *r)
 
     if (nc_http_param(r, "config_tags", &want_tags) != NC_OK) {
         want_tags.len = 0;
+    }
+
+    /* types: a comma list, for blur searches */
+    if (!blur || nc_http_param(r, "types", &want_types) != NC_OK) {
+        want_types.len = 0;
     }
 
     /* the namespace as a whole, to read */
@@ -430,11 +436,13 @@ nc_api_config_search(nc_http_request_t *r)
 
         nc_store_config_field(rec, NC_STORE_CONFIG_F_APP, &f[0]);
         nc_store_config_field(rec, NC_STORE_CONFIG_F_TAGS, &f[1]);
+        nc_store_config_field(rec, NC_STORE_CONFIG_F_TYPE, &f[2]);
 
         if (!nc_api_match(blur, &want_id, data_id.data, data_id.len)
             || !nc_api_match(blur, &want_group, group.data, group.len)
             || !nc_api_match(blur, &want_app, f[0].data, f[0].len)
-            || !nc_api_match_list(&want_tags, f[1].data, f[1].len))
+            || !nc_api_match_list(&want_tags, f[1].data, f[1].len)
+            || !nc_api_match_list(&want_types, f[2].data, f[2].len))
         {
             continue;
         }
