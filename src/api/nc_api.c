@@ -125,6 +125,16 @@ nc_api_error(nc_http_request_t *r, nc_uint_t status, const char *text)
 }
 
 
+void
+nc_api_param(nc_http_request_t *r, const char *name, nc_str_t *value)
+{
+    if (nc_http_param(r, name, value) != NC_OK) {
+        value->len = 0;
+        value->data = NULL;
+    }
+}
+
+
 /* Nacos' v1 error text: "caused: <message>;" (its GlobalExceptionHandler) */
 nc_int_t
 nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status, const char *fmt,

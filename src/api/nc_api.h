@@ -21,6 +21,9 @@ nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_auth_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_config_init_routes(nc_cycle_t *cycle);
 
+/* an optional parameter (query or form): empty when absent */
+void nc_api_param(nc_http_request_t *r, const char *name, nc_str_t *value);
+
 /* Nacos' v1 error text "caused: <message>;" with status */
 nc_int_t nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

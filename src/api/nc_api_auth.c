@@ -321,9 +321,7 @@ nc_api_auth_user_list(nc_http_request_t *r)
 
     blur = nc_api_auth_blur(r);
 
-    if (nc_http_param(r, "username", &want) != NC_OK) {
-        want.len = 0;
-    }
+    nc_api_param(r, "username", &want);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     if (it == NULL) {
@@ -374,9 +372,7 @@ nc_api_auth_user_search(nc_http_request_t *r)
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
 
-    if (nc_http_param(r, "username", &want) != NC_OK) {
-        want.len = 0;
-    }
+    nc_api_param(r, "username", &want);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     if (it == NULL) {
@@ -477,9 +473,7 @@ nc_api_auth_roles(nc_http_request_t *r)
                                                             : "delete");
     }
 
-    if (nc_http_param(r, "username", &user) != NC_OK) {
-        user.len = 0;
-    }
+    nc_api_param(r, "username", &user);
 
     if (r->method == NC_HTTP_DELETE) {
         if (user.len == 0) {
@@ -565,13 +559,9 @@ nc_api_auth_role_list(nc_http_request_t *r)
 
     blur = nc_api_auth_blur(r);
 
-    if (nc_http_param(r, "username", &want_user) != NC_OK) {
-        want_user.len = 0;
-    }
+    nc_api_param(r, "username", &want_user);
 
-    if (nc_http_param(r, "role", &want_role) != NC_OK) {
-        want_role.len = 0;
-    }
+    nc_api_param(r, "role", &want_role);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     if (it == NULL) {
@@ -632,9 +622,7 @@ nc_api_auth_role_search(nc_http_request_t *r)
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
 
-    if (nc_http_param(r, "role", &want) != NC_OK) {
-        want.len = 0;
-    }
+    nc_api_param(r, "role", &want);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     seen = nc_palloc(r->pool, NC_API_AUTH_SEARCH_MAX * sizeof(nc_str_t));
@@ -844,9 +832,7 @@ nc_api_auth_permission_list(nc_http_request_t *r)
 
     blur = nc_api_auth_blur(r);
 
-    if (nc_http_param(r, "role", &want) != NC_OK) {
-        want.len = 0;
-    }
+    nc_api_param(r, "role", &want);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     if (it == NULL) {

@@ -91,6 +91,7 @@ static nc_int_t nc_api_config_beta_ips(nc_http_request_t *r,
 static nc_int_t nc_api_config_delete_ids(nc_http_request_t *r);
 static void nc_api_config_deleted_one(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index);
+static nc_int_t nc_api_config_no_cache(nc_http_request_t *r);
 static u_char *nc_api_config_command(nc_http_request_t *r, nc_uint_t op,
     const nc_api_config_name_t *name, const nc_store_config_cmd_t *c,
     size_t *len);
@@ -280,18 +281,7 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    nc_str_set(&value, "no-cache");
-    if (nc_http_add_header(r, "Pragma", &value) != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nc_str_set(&value, "Thu, 01 Jan 1970 00:00:00 GMT");
-    if (nc_http_add_header(r, "Expires", &value) != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nc_str_set(&value, "no-cache,no-store");
-    if (nc_http_add_header(r, "Cache-Control", &value) != NC_OK) {
+    if (nc_api_config_no_cache(r) != NC_OK) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -328,7 +318,7 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
 static nc_int_t
 nc_api_config_search(nc_http_request_t *r)
 {
-    u_char                        *k, *slash, *p;
+    u_char                        *k, *slash;
     size_t                         plen;
     nc_int_t                       rc;
     nc_str_t                       ns, want_id, want_group, want_app,
@@ -362,21 +352,13 @@ nc_api_config_search(nc_http_request_t *r)
         return nc_api_end(rc);
     }
 
-    if (nc_http_param(r, "dataId", &want_id) != NC_OK) {
-        want_id.len = 0;
-    }
+    nc_api_param(r, "dataId", &want_id);
 
-    if (nc_http_param(r, "group", &want_group) != NC_OK) {
-        want_group.len = 0;
-    }
+    nc_api_param(r, "group", &want_group);
 
-    if (nc_http_param(r, "appName", &want_app) != NC_OK) {
-        want_app.len = 0;
-    }
+    nc_api_param(r, "appName", &want_app);
 
-    if (nc_http_param(r, "config_tags", &want_tags) != NC_OK) {
-        want_tags.len = 0;
-    }
+    nc_api_param(r, "config_tags", &want_tags);
 
     /* types: a comma list, for blur searches */
     if (!blur || nc_http_param(r, "types", &want_types) != NC_OK) {
@@ -395,13 +377,7 @@ nc_api_config_search(nc_http_request_t *r)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
-                  sizeof(NC_STORE_CONFIG_ITEM) - 1);
-    if (ns.len) {
-        p = nc_cpymem(p, ns.data, ns.len);
-    }
-    *p++ = '/';
-    plen = p - prefix;
+    plen = nc_api_config_ns_prefix(prefix, &ns);
 
     v = nc_store_enter(nc_store);
 
@@ -1297,26 +1273,13 @@ nc_api_config_listen_cleanup(nc_http_request_t *r)
 static nc_int_t
 nc_api_config_listen_answer(nc_http_request_t *r, nc_buf_t *out)
 {
-    nc_str_t  value;
-
     if (out->pos != out->last
         && nc_buf_append(r->pool, out, "\n", 1) != NC_OK)
     {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    nc_str_set(&value, "no-cache");
-    if (nc_http_add_header(r, "Pragma", &value) != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nc_str_set(&value, "Thu, 01 Jan 1970 00:00:00 GMT");
-    if (nc_http_add_header(r, "Expires", &value) != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nc_str_set(&value, "no-cache,no-store");
-    if (nc_http_add_header(r, "Cache-Control", &value) != NC_OK) {
+    if (nc_api_config_no_cache(r) != NC_OK) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1452,6 +1415,23 @@ nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
     }
 
     return NC_OK;
+}
+
+
+size_t
+nc_api_config_ns_prefix(u_char *buf, const nc_str_t *ns)
+{
+    u_char  *p;
+
+    p = nc_cpymem(buf, NC_STORE_CONFIG_ITEM, sizeof(NC_STORE_CONFIG_ITEM) - 1);
+
+    if (ns->len) {
+        p = nc_cpymem(p, ns->data, ns->len);
+    }
+
+    *p++ = '/';
+
+    return p - buf;
 }
 
 
@@ -1811,6 +1791,32 @@ nc_api_config_beta_ips(nc_http_request_t *r, nc_uint_t version,
         {
             return nc_api_config_fail(r, version, NC_API_CONFIG_E_INVALID,
                                       "betaIps invalid");
+        }
+    }
+
+    return NC_OK;
+}
+
+
+/* what Nacos sends with items and listener answers */
+static nc_int_t
+nc_api_config_no_cache(nc_http_request_t *r)
+{
+    nc_uint_t  i;
+    nc_str_t   value;
+
+    static const char  *headers[][2] = {
+        { "Pragma", "no-cache" },
+        { "Expires", "Thu, 01 Jan 1970 00:00:00 GMT" },
+        { "Cache-Control", "no-cache,no-store" },
+    };
+
+    for (i = 0; i < nc_nelems(headers); i++) {
+        value.data = (u_char *) headers[i][1];
+        value.len = strlen(headers[i][1]);
+
+        if (nc_http_add_header(r, headers[i][0], &value) != NC_OK) {
+            return NC_ERROR;
         }
     }
 

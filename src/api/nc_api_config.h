@@ -63,6 +63,9 @@ nc_int_t nc_api_config_name(nc_http_request_t *r, nc_uint_t version,
 nc_int_t nc_api_config_namespace(nc_http_request_t *r, nc_uint_t version,
     nc_str_t *ns);
 
+/* "cfg/<ns>/", where a namespace's items start, into buf; its length */
+size_t nc_api_config_ns_prefix(u_char *buf, const nc_str_t *ns);
+
 const nc_store_record_t *nc_api_config_lookup(const nc_store_version_t *v,
     const char *prefix, const nc_api_config_name_t *name);
 

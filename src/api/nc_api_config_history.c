@@ -332,7 +332,7 @@ nc_api_history_one(nc_http_request_t *r, nc_uint_t version,
 static nc_int_t
 nc_api_history_configs(nc_http_request_t *r, nc_uint_t version)
 {
-    u_char                        *p, *k, *slash;
+    u_char                        *k, *slash;
     size_t                         plen;
     nc_int_t                       rc;
     nc_str_t                       ns, none, app, type;
@@ -363,13 +363,7 @@ nc_api_history_configs(nc_http_request_t *r, nc_uint_t version)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
-                  sizeof(NC_STORE_CONFIG_ITEM) - 1);
-    if (ns.len) {
-        p = nc_cpymem(p, ns.data, ns.len);
-    }
-    *p++ = '/';
-    plen = p - prefix;
+    plen = nc_api_config_ns_prefix(prefix, &ns);
 
     nc_api_json_init(&j, r->pool);
     nc_api_json_open(&j, NULL, '[');

@@ -115,34 +115,20 @@ nc_api_config_export(nc_http_request_t *r, nc_flag_t v2)
         return nc_api_end(rc);
     }
 
-    if (nc_http_param(r, "group", &want_group) != NC_OK) {
-        want_group.len = 0;
-    }
+    nc_api_param(r, "group", &want_group);
 
-    if (nc_http_param(r, "dataId", &want_id) != NC_OK) {
-        want_id.len = 0;
-    }
+    nc_api_param(r, "dataId", &want_id);
 
-    if (nc_http_param(r, "appName", &want_app) != NC_OK) {
-        want_app.len = 0;
-    }
+    nc_api_param(r, "appName", &want_app);
 
-    if (nc_http_param(r, "ids", &ids) != NC_OK) {
-        ids.len = 0;
-    }
+    nc_api_param(r, "ids", &ids);
 
     it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
     if (it == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
-                  sizeof(NC_STORE_CONFIG_ITEM) - 1);
-    if (ns.len) {
-        p = nc_cpymem(p, ns.data, ns.len);
-    }
-    *p++ = '/';
-    plen = p - prefix;
+    plen = nc_api_config_ns_prefix(prefix, &ns);
 
     nc_zip_writer_init(&zip, r->pool);
     nc_api_json_init(&meta, r->pool);

@@ -101,9 +101,7 @@ nc_api_namespace_get(nc_http_request_t *r)
     if (nc_http_param(r, "checkNamespaceIdExist", &v) == NC_OK
         && v.len == 4 && nc_memcmp(v.data, "true", 4) == 0)
     {
-        if (nc_http_param(r, "customNamespaceId", &ns) != NC_OK) {
-            ns.len = 0;
-        }
+        nc_api_param(r, "customNamespaceId", &ns);
 
         rec = ns.len ? nc_api_namespace_record(sv, &ns) : NULL;
         nc_store_leave(nc_store);
@@ -276,9 +274,7 @@ nc_api_namespace_write(nc_http_request_t *r)
                                                  "namespaceName invalid"));
         }
 
-        if (nc_http_param(r, "namespaceDesc", &desc) != NC_OK) {
-            desc.len = 0;
-        }
+        nc_api_param(r, "namespaceDesc", &desc);
 
         if (desc.len > 256) {
             return nc_api_end(nc_api_config_fail(r, NC_API_V1,
@@ -403,7 +399,6 @@ static nc_uint_t
 nc_api_namespace_items(const nc_store_version_t *v, const nc_str_t *ns,
     nc_uint_t max)
 {
-    u_char                   *p;
     nc_uint_t                 n;
     nc_store_iter_t          *it;
     const nc_store_record_t  *rec;
@@ -418,14 +413,8 @@ nc_api_namespace_items(const nc_store_version_t *v, const nc_str_t *ns,
         return 0;
     }
 
-    p = nc_cpymem(prefix, NC_STORE_CONFIG_ITEM,
-                  sizeof(NC_STORE_CONFIG_ITEM) - 1);
-    if (ns->len) {
-        p = nc_cpymem(p, ns->data, ns->len);
-    }
-    *p++ = '/';
-
-    nc_store_iter_init(it, nc_store, v->root, prefix, p - prefix, NULL, 0);
+    nc_store_iter_init(it, nc_store, v->root, prefix,
+                       nc_api_config_ns_prefix(prefix, ns), NULL, 0);
 
     n = 0;
 
