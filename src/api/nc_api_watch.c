@@ -12,7 +12,7 @@
 #include <nc_api_watch.h>
 
 
-#define NC_API_WATCH_BUCKETS  16384          /* a power of two */
+#define NC_API_WATCH_BUCKETS  4096           /* a power of two: 64k a worker */
 
 
 static void nc_api_watch_published(nc_consensus_waiter_t *waiter);
