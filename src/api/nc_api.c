@@ -125,6 +125,40 @@ nc_api_error(nc_http_request_t *r, nc_uint_t status, const char *text)
 }
 
 
+nc_int_t
+nc_api_each(nc_http_request_t *r, const u_char *prefix, size_t len,
+    nc_api_each_pt each, void *data)
+{
+    nc_int_t                   rc;
+    nc_store_iter_t           *it;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+
+    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+    if (it == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = nc_store_enter(nc_store);
+
+    if (v == NULL) {
+        nc_store_leave(nc_store);
+        return NC_BUSY;
+    }
+
+    nc_store_iter_init(it, nc_store, v->root, prefix, len, NULL, 0);
+    rc = NC_OK;
+
+    while (rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+        rc = each(rec, data);
+    }
+
+    nc_store_leave(nc_store);
+
+    return rc;
+}
+
+
 void
 nc_api_param(nc_http_request_t *r, const char *name, nc_str_t *value)
 {

@@ -10,6 +10,7 @@
 #include <nc_config.h>
 #include <nc_core.h>
 #include <nc_http.h>
+#include <nc_store.h>
 
 
 nc_int_t nc_api_kv_init_routes(nc_cycle_t *cycle);
@@ -20,6 +21,16 @@ nc_int_t nc_api_error(nc_http_request_t *r, nc_uint_t status,
 nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_auth_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_config_init_routes(nc_cycle_t *cycle);
+
+/*
+ * Each record under prefix in the published version, given to each()
+ * while it answers NC_OK.  NC_OK; NC_BUSY when nothing is published yet;
+ * else what each() answered.
+ */
+typedef nc_int_t (*nc_api_each_pt)(const nc_store_record_t *rec, void *data);
+
+nc_int_t nc_api_each(nc_http_request_t *r, const u_char *prefix,
+    size_t len, nc_api_each_pt each, void *data);
 
 /* an optional parameter (query or form): empty when absent */
 void nc_api_param(nc_http_request_t *r, const char *name, nc_str_t *value);

@@ -94,6 +94,14 @@ static nc_flag_t nc_api_auth_filter(nc_flag_t blur, const nc_str_t *want,
     const u_char *p, size_t len);
 static nc_flag_t nc_api_auth_blur(nc_http_request_t *r);
 static nc_int_t nc_api_auth_no_store(nc_http_request_t *r);
+static nc_int_t nc_api_auth_list(nc_http_request_t *r, const char *prefix,
+    const char *p1, const char *p2, nc_api_each_pt item);
+static nc_int_t nc_api_auth_user_item(const nc_store_record_t *rec,
+    void *data);
+static nc_int_t nc_api_auth_role_item(const nc_store_record_t *rec,
+    void *data);
+static nc_int_t nc_api_auth_permission_item(const nc_store_record_t *rec,
+    void *data);
 
 
 static nc_str_t  nc_api_auth_admin_role = nc_string(NC_STORE_AUTH_ADMIN_ROLE);
@@ -304,59 +312,8 @@ nc_api_auth_user_delete(nc_http_request_t *r)
 static nc_int_t
 nc_api_auth_user_list(nc_http_request_t *r)
 {
-    size_t                     plen;
-    nc_int_t                   rc;
-    nc_str_t                   want;
-    nc_flag_t                  blur;
-    nc_store_iter_t           *it;
-    nc_api_page_t              pg;
-    const nc_store_record_t   *rec;
-    const nc_store_version_t  *v;
-
-    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
-                          NC_API_AUTH_PAGE_MAX);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    blur = nc_api_auth_blur(r);
-
-    nc_api_param(r, "username", &want);
-
-    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
-    if (it == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    plen = sizeof(NC_STORE_AUTH_USER) - 1;
-    v = nc_store_enter(nc_store);
-
-    if (v == NULL) {
-        nc_store_leave(nc_store);
-        return nc_api_auth_no_store(r);
-    }
-
-    nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_USER,
-                       plen, NULL, 0);
-
-    while ((rec = nc_store_iter_next(it)) != NULL) {
-        if (!nc_api_auth_filter(blur, &want, nc_store_record_key(rec) + plen,
-                                rec->key_len - plen)
-            || !nc_api_page_take(&pg))
-        {
-            continue;
-        }
-
-        nc_api_json_open(&pg.json, NULL, '{');
-        nc_api_json_str(&pg.json, "username",
-                         nc_store_record_key(rec) + plen,
-                         rec->key_len - plen);
-        nc_api_json_close(&pg.json, '}');
-    }
-
-    nc_store_leave(nc_store);
-
-    return nc_api_page_done(r, &pg);
+    return nc_api_auth_list(r, NC_STORE_AUTH_USER, "username", NULL,
+                            nc_api_auth_user_item);
 }
 
 
@@ -541,71 +498,8 @@ nc_api_auth_roles(nc_http_request_t *r)
 static nc_int_t
 nc_api_auth_role_list(nc_http_request_t *r)
 {
-    u_char                    *k, *slash;
-    size_t                     plen, klen;
-    nc_int_t                   rc;
-    nc_str_t                   want_user, want_role;
-    nc_flag_t                  blur;
-    nc_store_iter_t           *it;
-    nc_api_page_t              pg;
-    const nc_store_record_t   *rec;
-    const nc_store_version_t  *v;
-
-    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
-                          NC_API_AUTH_PAGE_MAX);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    blur = nc_api_auth_blur(r);
-
-    nc_api_param(r, "username", &want_user);
-
-    nc_api_param(r, "role", &want_role);
-
-    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
-    if (it == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    plen = sizeof(NC_STORE_AUTH_ROLE) - 1;
-    v = nc_store_enter(nc_store);
-
-    if (v == NULL) {
-        nc_store_leave(nc_store);
-        return nc_api_auth_no_store(r);
-    }
-
-    nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_ROLE,
-                       plen, NULL, 0);
-
-    while ((rec = nc_store_iter_next(it)) != NULL) {
-        /* auth/role/<user>/<role> */
-        k = (u_char *) nc_store_record_key(rec) + plen;
-        klen = rec->key_len - plen;
-
-        slash = memchr(k, '/', klen);
-        if (slash == NULL) {
-            continue;
-        }
-
-        if (!nc_api_auth_filter(blur, &want_user, k, slash - k)
-            || !nc_api_auth_filter(blur, &want_role, slash + 1,
-                                   k + klen - slash - 1)
-            || !nc_api_page_take(&pg))
-        {
-            continue;
-        }
-
-        nc_api_json_open(&pg.json, NULL, '{');
-        nc_api_json_str(&pg.json, "role", slash + 1, k + klen - slash - 1);
-        nc_api_json_str(&pg.json, "username", k, slash - k);
-        nc_api_json_close(&pg.json, '}');
-    }
-
-    nc_store_leave(nc_store);
-
-    return nc_api_page_done(r, &pg);
+    return nc_api_auth_list(r, NC_STORE_AUTH_ROLE, "username", "role",
+                            nc_api_auth_role_item);
 }
 
 
@@ -814,68 +708,8 @@ nc_api_auth_permissions(nc_http_request_t *r)
 static nc_int_t
 nc_api_auth_permission_list(nc_http_request_t *r)
 {
-    u_char                    *k, *sep1, *sep2;
-    size_t                     plen, klen;
-    nc_int_t                   rc;
-    nc_str_t                   want;
-    nc_flag_t                  blur;
-    nc_store_iter_t           *it;
-    nc_api_page_t              pg;
-    const nc_store_record_t   *rec;
-    const nc_store_version_t  *v;
-
-    rc = nc_api_page_init(r, &pg, NC_API_AUTH_PAGE_DEFAULT,
-                          NC_API_AUTH_PAGE_MAX);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    blur = nc_api_auth_blur(r);
-
-    nc_api_param(r, "role", &want);
-
-    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
-    if (it == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    plen = sizeof(NC_STORE_AUTH_PERM) - 1;
-    v = nc_store_enter(nc_store);
-
-    if (v == NULL) {
-        nc_store_leave(nc_store);
-        return nc_api_auth_no_store(r);
-    }
-
-    nc_store_iter_init(it, nc_store, v->root, (u_char *) NC_STORE_AUTH_PERM,
-                       plen, NULL, 0);
-
-    while ((rec = nc_store_iter_next(it)) != NULL) {
-        /* auth/perm/<role>\x1f<resource>\x1f<action> */
-        k = (u_char *) nc_store_record_key(rec) + plen;
-        klen = rec->key_len - plen;
-
-        sep1 = memchr(k, NC_STORE_AUTH_SEP, klen);
-        sep2 = sep1 ? memchr(sep1 + 1, NC_STORE_AUTH_SEP, k + klen - sep1 - 1)
-                    : NULL;
-
-        if (sep2 == NULL
-            || !nc_api_auth_filter(blur, &want, k, sep1 - k)
-            || !nc_api_page_take(&pg))
-        {
-            continue;
-        }
-
-        nc_api_json_open(&pg.json, NULL, '{');
-        nc_api_json_str(&pg.json, "role", k, sep1 - k);
-        nc_api_json_str(&pg.json, "resource", sep1 + 1, sep2 - sep1 - 1);
-        nc_api_json_str(&pg.json, "action", sep2 + 1, k + klen - sep2 - 1);
-        nc_api_json_close(&pg.json, '}');
-    }
-
-    nc_store_leave(nc_store);
-
-    return nc_api_page_done(r, &pg);
+    return nc_api_auth_list(r, NC_STORE_AUTH_PERM, "role", NULL,
+                            nc_api_auth_permission_item);
 }
 
 
@@ -1076,6 +910,141 @@ nc_api_auth_written(nc_http_request_t *r, void *data, nc_int_t status,
     }
 
     nc_http_finalize_request(r, rc);
+}
+
+
+/* --- listings ------------------------------------------------------------ */
+
+
+/* one page of a listing: the records under a prefix, filtered by up to two
+ * parameters (search=accurate: equal, blur: contains) */
+typedef struct {
+    nc_api_page_t            pg;
+    size_t                   plen;
+    nc_flag_t                blur;
+    nc_str_t                 want[2];
+} nc_api_auth_list_t;
+
+
+static nc_int_t
+nc_api_auth_list(nc_http_request_t *r, const char *prefix, const char *p1,
+    const char *p2, nc_api_each_pt item)
+{
+    nc_int_t             rc;
+    nc_api_auth_list_t  *l;
+
+    l = nc_pcalloc(r->pool, sizeof(nc_api_auth_list_t));
+    if (l == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = nc_api_page_init(r, &l->pg, NC_API_AUTH_PAGE_DEFAULT,
+                          NC_API_AUTH_PAGE_MAX);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    l->blur = nc_api_auth_blur(r);
+    l->plen = strlen(prefix);
+
+    nc_api_param(r, p1, &l->want[0]);
+
+    if (p2) {
+        nc_api_param(r, p2, &l->want[1]);
+    }
+
+    rc = nc_api_each(r, (u_char *) prefix, l->plen, item, l);
+
+    if (rc == NC_BUSY) {
+        return nc_api_auth_no_store(r);
+    }
+
+    if (rc != NC_OK) {
+        return rc;
+    }
+
+    return nc_api_page_done(r, &l->pg);
+}
+
+
+/* auth/user/<user> */
+static nc_int_t
+nc_api_auth_user_item(const nc_store_record_t *rec, void *data)
+{
+    const u_char        *k;
+    size_t               klen;
+    nc_api_auth_list_t  *l;
+
+    l = data;
+    k = nc_store_record_key(rec) + l->plen;
+    klen = rec->key_len - l->plen;
+
+    if (nc_api_auth_filter(l->blur, &l->want[0], k, klen)
+        && nc_api_page_take(&l->pg))
+    {
+        nc_api_json_open(&l->pg.json, NULL, '{');
+        nc_api_json_str(&l->pg.json, "username", k, klen);
+        nc_api_json_close(&l->pg.json, '}');
+    }
+
+    return NC_OK;
+}
+
+
+/* auth/role/<user>/<role> */
+static nc_int_t
+nc_api_auth_role_item(const nc_store_record_t *rec, void *data)
+{
+    const u_char        *k, *slash, *end;
+    nc_api_auth_list_t  *l;
+
+    l = data;
+    k = nc_store_record_key(rec) + l->plen;
+    end = nc_store_record_key(rec) + rec->key_len;
+    slash = memchr(k, '/', end - k);
+
+    if (slash
+        && nc_api_auth_filter(l->blur, &l->want[0], k, slash - k)
+        && nc_api_auth_filter(l->blur, &l->want[1], slash + 1,
+                              end - slash - 1)
+        && nc_api_page_take(&l->pg))
+    {
+        nc_api_json_open(&l->pg.json, NULL, '{');
+        nc_api_json_str(&l->pg.json, "role", slash + 1, end - slash - 1);
+        nc_api_json_str(&l->pg.json, "username", k, slash - k);
+        nc_api_json_close(&l->pg.json, '}');
+    }
+
+    return NC_OK;
+}
+
+
+/* auth/perm/<role>\x1f<resource>\x1f<action> */
+static nc_int_t
+nc_api_auth_permission_item(const nc_store_record_t *rec, void *data)
+{
+    const u_char        *k, *sep1, *sep2, *end;
+    nc_api_auth_list_t  *l;
+
+    l = data;
+    k = nc_store_record_key(rec) + l->plen;
+    end = nc_store_record_key(rec) + rec->key_len;
+
+    sep1 = memchr(k, NC_STORE_AUTH_SEP, end - k);
+    sep2 = sep1 ? memchr(sep1 + 1, NC_STORE_AUTH_SEP, end - sep1 - 1) : NULL;
+
+    if (sep2
+        && nc_api_auth_filter(l->blur, &l->want[0], k, sep1 - k)
+        && nc_api_page_take(&l->pg))
+    {
+        nc_api_json_open(&l->pg.json, NULL, '{');
+        nc_api_json_str(&l->pg.json, "role", k, sep1 - k);
+        nc_api_json_str(&l->pg.json, "resource", sep1 + 1, sep2 - sep1 - 1);
+        nc_api_json_str(&l->pg.json, "action", sep2 + 1, end - sep2 - 1);
+        nc_api_json_close(&l->pg.json, '}');
+    }
+
+    return NC_OK;
 }
 
 
