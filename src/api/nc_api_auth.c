@@ -94,6 +94,8 @@ static nc_flag_t nc_api_auth_filter(nc_flag_t blur, const nc_str_t *want,
     const u_char *p, size_t len);
 static nc_flag_t nc_api_auth_blur(nc_http_request_t *r);
 static nc_int_t nc_api_auth_no_store(nc_http_request_t *r);
+static nc_int_t nc_api_auth_new_password(nc_http_request_t *r,
+    const nc_str_t *user, const nc_str_t *password, nc_flag_t *exists);
 static nc_int_t nc_api_auth_list(nc_http_request_t *r, const char *prefix,
     const char *p1, const char *p2, nc_api_each_pt item);
 static nc_int_t nc_api_auth_user_item(const nc_store_record_t *rec,
@@ -170,7 +172,6 @@ nc_api_auth_user_add(nc_http_request_t *r)
     nc_str_t                   user, password;
     nc_flag_t                  exists;
     nc_api_auth_write_t       *w;
-    const nc_store_version_t  *v;
 
     if ((rc = nc_api_auth_required(r, "username", &user)) != NC_OK
         || (rc = nc_api_auth_required(r, "password", &password)) != NC_OK
@@ -188,18 +189,9 @@ nc_api_auth_user_add(nc_http_request_t *r)
                                   "PUT /nacos/v1/auth/users\"");
     }
 
-    if (password.len > NC_AUTH_PASSWORD_MAX_LEN) {
-        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                  "password longer than %d bytes",
-                                  NC_AUTH_PASSWORD_MAX_LEN);
-    }
-
-    v = nc_store_enter(nc_store);
-    exists = v && nc_api_auth_get(v, NC_STORE_AUTH_USER, &user, NULL, NULL);
-    nc_store_leave(nc_store);
-
-    if (v == NULL) {
-        return nc_api_auth_no_store(r);
+    rc = nc_api_auth_new_password(r, &user, &password, &exists);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
     }
 
     if (exists) {
@@ -225,7 +217,6 @@ nc_api_auth_user_password(nc_http_request_t *r)
     nc_str_t                   user, password;
     nc_flag_t                  exists;
     nc_api_auth_write_t       *w;
-    const nc_store_version_t  *v;
 
     if ((rc = nc_api_auth_required(r, "username", &user)) != NC_OK
         || (rc = nc_api_auth_required(r, "newPassword", &password)) != NC_OK)
@@ -242,18 +233,9 @@ nc_api_auth_user_password(nc_http_request_t *r)
                                   "\"authorization failed!\"");
     }
 
-    if (password.len > NC_AUTH_PASSWORD_MAX_LEN) {
-        return nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
-                                  "password longer than %d bytes",
-                                  NC_AUTH_PASSWORD_MAX_LEN);
-    }
-
-    v = nc_store_enter(nc_store);
-    exists = v && nc_api_auth_get(v, NC_STORE_AUTH_USER, &user, NULL, NULL);
-    nc_store_leave(nc_store);
-
-    if (v == NULL) {
-        return nc_api_auth_no_store(r);
+    rc = nc_api_auth_new_password(r, &user, &password, &exists);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
     }
 
     if (!exists) {
@@ -1182,6 +1164,32 @@ nc_api_auth_blur(nc_http_request_t *r)
 
     return nc_http_param(r, "search", &v) == NC_OK
            && v.len == 4 && nc_memcmp(v.data, "blur", 4) == 0;
+}
+
+
+/* a new password's length, and whether its user exists; NC_OK or NC_DECLINED */
+static nc_int_t
+nc_api_auth_new_password(nc_http_request_t *r, const nc_str_t *user,
+    const nc_str_t *password, nc_flag_t *exists)
+{
+    const nc_store_version_t  *v;
+
+    if (password->len > NC_AUTH_PASSWORD_MAX_LEN) {
+        return nc_api_refused(nc_api_nacos_error(r, NC_HTTP_BAD_REQUEST,
+                                                 "password longer than %d "
+                                                 "bytes",
+                                                 NC_AUTH_PASSWORD_MAX_LEN));
+    }
+
+    v = nc_store_enter(nc_store);
+    *exists = v && nc_api_auth_get(v, NC_STORE_AUTH_USER, user, NULL, NULL);
+    nc_store_leave(nc_store);
+
+    if (v == NULL) {
+        return nc_api_refused(nc_api_auth_no_store(r));
+    }
+
+    return NC_OK;
 }
 
 

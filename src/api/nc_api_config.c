@@ -201,13 +201,7 @@ nc_api_config_get(nc_http_request_t *r, nc_uint_t version)
     const nc_store_config_head_t  *h;
     u_char                         typebuf[32];
 
-    rc = nc_api_config_name(r, version, &name, 1);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
-                        NC_AUTH_READ);
+    rc = nc_api_config_item(r, version, &name, NC_AUTH_READ);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -491,13 +485,7 @@ nc_api_config_publish(nc_http_request_t *r, nc_uint_t version)
         { "src_user", "srcUser", NC_STORE_CONFIG_F_USER, 128 },
     };
 
-    rc = nc_api_config_name(r, version, &name, 1);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
-                        NC_AUTH_WRITE);
+    rc = nc_api_config_item(r, version, &name, NC_AUTH_WRITE);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -660,13 +648,7 @@ nc_api_config_delete(nc_http_request_t *r, nc_uint_t version)
         return nc_api_config_delete_ids(r);
     }
 
-    rc = nc_api_config_name(r, version, &name, 1);
-    if (rc != NC_OK) {
-        return nc_api_end(rc);
-    }
-
-    rc = nc_auth_permit(r, &name.ns, &name.group, "config", &name.data_id,
-                        NC_AUTH_WRITE);
+    rc = nc_api_config_item(r, version, &name, NC_AUTH_WRITE);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -1379,6 +1361,22 @@ nc_api_config_namespace_exists(nc_http_request_t *r, nc_uint_t version,
     }
 
     return NC_OK;
+}
+
+
+nc_int_t
+nc_api_config_item(nc_http_request_t *r, nc_uint_t version,
+    nc_api_config_name_t *name, nc_uint_t action)
+{
+    nc_int_t  rc;
+
+    rc = nc_api_config_name(r, version, name, 1);
+    if (rc != NC_OK) {
+        return rc;
+    }
+
+    return nc_auth_permit(r, &name->ns, &name->group, "config",
+                          &name->data_id, action);
 }
 
 

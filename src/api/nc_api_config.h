@@ -59,6 +59,11 @@ nc_int_t nc_api_config_ok(nc_http_request_t *r, nc_uint_t version,
 nc_int_t nc_api_config_name(nc_http_request_t *r, nc_uint_t version,
     nc_api_config_name_t *name, nc_flag_t need_data_id);
 
+/* the item a request names, and the right to act on it (NC_AUTH_READ,
+ * NC_AUTH_WRITE): NC_OK, or NC_DECLINED with the answer set */
+nc_int_t nc_api_config_item(nc_http_request_t *r, nc_uint_t version,
+    nc_api_config_name_t *name, nc_uint_t action);
+
 /* the namespace parameter alone, normalized ("" for public) */
 nc_int_t nc_api_config_namespace(nc_http_request_t *r, nc_uint_t version,
     nc_str_t *ns);

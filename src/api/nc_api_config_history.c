@@ -43,8 +43,6 @@ static nc_int_t nc_api_history_one(nc_http_request_t *r, nc_uint_t version,
     nc_flag_t previous);
 static nc_int_t nc_api_history_configs(nc_http_request_t *r,
     nc_uint_t version);
-static nc_int_t nc_api_history_item(nc_http_request_t *r, nc_uint_t version,
-    nc_api_config_name_t *name);
 static void nc_api_history_json(nc_api_json_t *j,
     const nc_api_config_name_t *name, const nc_store_record_t *rec,
     nc_flag_t content);
@@ -152,7 +150,7 @@ nc_api_history_list(nc_http_request_t *r, nc_uint_t version)
     const nc_store_version_t  *v;
     u_char                     prefix[NC_STORE_MAX_KEY_LEN];
 
-    rc = nc_api_history_item(r, version, &name);
+    rc = nc_api_config_item(r, version, &name, NC_AUTH_READ);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -242,7 +240,7 @@ nc_api_history_one(nc_http_request_t *r, nc_uint_t version,
     const nc_store_version_t  *sv;
     u_char                     key[NC_STORE_MAX_KEY_LEN];
 
-    rc = nc_api_history_item(r, version, &name);
+    rc = nc_api_config_item(r, version, &name, NC_AUTH_READ);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
@@ -410,23 +408,6 @@ nc_api_history_configs(nc_http_request_t *r, nc_uint_t version)
     }
 
     return nc_api_config_ok(r, version, j.out.pos, nc_buf_size(&j.out));
-}
-
-
-/* dataId, group, namespace of the item asked about, and the right to read */
-static nc_int_t
-nc_api_history_item(nc_http_request_t *r, nc_uint_t version,
-    nc_api_config_name_t *name)
-{
-    nc_int_t  rc;
-
-    rc = nc_api_config_name(r, version, name, 1);
-    if (rc != NC_OK) {
-        return rc;
-    }
-
-    return nc_auth_permit(r, &name->ns, &name->group, "config",
-                          &name->data_id, NC_AUTH_READ);
 }
 
 
