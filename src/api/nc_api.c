@@ -50,6 +50,7 @@ nc_api_init_routes(nc_cycle_t *cycle)
         || nc_api_config_init_routes(cycle) != NC_OK
         || nc_api_config_history_init_routes(cycle) != NC_OK
         || nc_api_namespace_init_routes(cycle) != NC_OK
+        || nc_api_naming_init_routes(cycle) != NC_OK
         || nc_api_kv_init_routes(cycle) != NC_OK
         || nc_api_cluster_init_routes(cycle) != NC_OK)
     {

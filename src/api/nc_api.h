@@ -21,6 +21,7 @@ nc_int_t nc_api_error(nc_http_request_t *r, nc_uint_t status,
 nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_auth_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_config_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_naming_init_routes(nc_cycle_t *cycle);
 
 /*
  * Each record under prefix in the published version, given to each()

@@ -386,6 +386,48 @@ static const nc_conf_section_t  nc_conf_config_section = {
 };
 
 
+static nc_int_t
+nc_conf_check_naming(nc_conf_ctx_t *ctx, const nc_conf_section_t *section,
+    nc_conf_node_t *node, u_char *base)
+{
+    nc_conf_naming_t  *ncf;
+
+    ncf = (nc_conf_naming_t *) base;
+
+    if (ncf->remove_after < ncf->unhealthy_after
+        || ncf->unhealthy_after < ncf->beat_interval)
+    {
+        nc_conf_error(ctx, node, "naming: expected beat_interval <= "
+                      "unhealthy_after <= remove_after");
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
+static const nc_conf_cmd_t  nc_conf_naming_cmds[] = {
+
+    { nc_string("beat_interval"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_naming_t, beat_interval), 100, 3600 * 1000, "5s",
+      NULL },
+
+    { nc_string("unhealthy_after"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_naming_t, unhealthy_after), 100, 24 * 3600 * 1000,
+      "15s", NULL },
+
+    { nc_string("remove_after"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_naming_t, remove_after), 100, 24 * 3600 * 1000,
+      "30s", NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_naming_section = {
+    "naming", nc_conf_naming_cmds, nc_nelems(nc_conf_naming_cmds),
+    nc_conf_check_naming
+};
+
+
 static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
     { nc_string("daemon"), NC_CONF_T_FLAG, 0,
@@ -427,7 +469,9 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
     { nc_string("store"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, store), 0, 0, NULL, &nc_conf_store_section },
 
-    { nc_string("naming"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
+    { nc_string("naming"), NC_CONF_T_MAP, 0,
+      offsetof(nc_conf_t, naming), 0, 0, NULL, &nc_conf_naming_section },
+
     { nc_string("config"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, config), 0, 0, NULL, &nc_conf_config_section }
 };

@@ -102,6 +102,18 @@ typedef struct {
 } nc_conf_config_t;
 
 
+/*
+ * naming: the registry.  Ephemeral instances that stop beating turn
+ * unhealthy, then go (an instance's preserved.* metadata may say
+ * otherwise for itself).
+ */
+typedef struct {
+    nc_msec_t       beat_interval;             /* 5s: told to clients */
+    nc_msec_t       unhealthy_after;           /* 15s */
+    nc_msec_t       remove_after;              /* 30s */
+} nc_conf_naming_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -123,11 +135,11 @@ struct nc_conf_s {
     nc_conf_cluster_t cluster;
     nc_conf_auth_t  auth;
     nc_conf_config_t config;
+    nc_conf_naming_t naming;
 
     /*
-     * Sections reserved for later subsystems: `gateway`, `naming`.  The
-     * loader accepts each as an empty map today; their fields arrive with
-     * their subsystems.
+     * Reserved for a later subsystem: `gateway`.  The loader accepts it as
+     * an empty map today; its fields arrive with it.
      */
 };
 

@@ -45,6 +45,8 @@
 #include <nc_store_kv.h>
 #include <nc_store_auth.h>
 #include <nc_store_config.h>
+#include <nc_store_naming.h>
+#include <nc_naming_lease.h>
 #include <nc_auth_crypto.h>
 #include <nc_raft.h>
 #include <nc_raft_log.h>
@@ -230,6 +232,10 @@ static void nc_consensus_on_read(nc_channel_t *ch, u_char *body,
     size_t len);
 static void nc_consensus_on_status(nc_channel_t *ch, u_char *body,
     size_t len);
+static void nc_consensus_on_beat(u_char *body, size_t len);
+static nc_int_t nc_consensus_propose_transition(const u_char *cmd,
+    size_t len);
+static void nc_consensus_leases(void);
 static void nc_consensus_on_member(nc_channel_t *ch, u_char *body,
     size_t len);
 static nc_int_t nc_consensus_member_local(uint32_t origin,
@@ -416,6 +422,8 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_store_kv_init();
     nc_store_auth_init();
     nc_store_config_init();
+    nc_store_naming_init();
+    nc_naming_lease_init(nc_cs.log);
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */
     (void) snprintf(dir, sizeof(dir), "%s/raft", conf->data_dir.data);
@@ -668,6 +676,10 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
         nc_consensus_on_member(ch, body, len);
         break;
 
+    case NC_CONSENSUS_BEAT:
+        nc_consensus_on_beat(body, len);
+        break;
+
     default:
         nc_log_error(NC_LOG_ALERT, nc_cs.log, 0,
                      "unknown frame type %u from a worker", (unsigned) type);
@@ -800,6 +812,72 @@ nc_consensus_propose_local(uint32_t origin, uint64_t generation,
     nc_cs.pending_n++;
 
     return NC_OK;
+}
+
+
+/* beats from a worker: the leader keeps them, others pass them on */
+static void
+nc_consensus_on_beat(u_char *body, size_t len)
+{
+    uint64_t    lead;
+    nc_peer_t  *p;
+
+    lead = nc_raft_leader(nc_cs.raft);
+
+    if (lead == nc_cs.id) {
+        nc_naming_lease_beat(body, len, nc_current_msec);
+        return;
+    }
+
+    /* no leader: lost, and a new leader grants every lease a full term */
+    p = lead != NC_RAFT_NONE ? nc_peer_find(lead) : NULL;
+
+    if (p) {
+        (void) nc_peer_send(p, NC_PEER_BEAT, body, len, NULL, 0);
+    }
+}
+
+
+/* the lease module's transitions: entries nobody waits for */
+static nc_int_t
+nc_consensus_propose_transition(const u_char *cmd, size_t len)
+{
+    uint64_t         last;
+    nc_raft_entry_t  e;
+
+    if (nc_raft_role(nc_cs.raft) != NC_RAFT_LEADER || nc_cs.transferring
+        || nc_store_admit(nc_store, cmd, len) != NC_OK)
+    {
+        return NC_AGAIN;
+    }
+
+    nc_memzero(&e, sizeof(nc_raft_entry_t));
+    e.type = NC_RAFT_ENTRY_NORMAL;
+    e.data = (u_char *) cmd;
+    e.len = (uint32_t) len;
+
+    return nc_raft_propose(nc_cs.raft, &e, 1, &last) == NC_RAFT_OK
+           ? NC_OK : NC_AGAIN;
+}
+
+
+static void
+nc_consensus_leases(void)
+{
+    nc_msec_t          period;
+    nc_conf_naming_t  *ncf;
+
+    ncf = &nc_cs.cycle->conf->naming;
+
+    /* judged at least four times within the shortest timeout */
+    period = nc_min(1000, ncf->unhealthy_after / 4);
+
+    nc_naming_lease_tick(nc_store,
+                         nc_raft_role(nc_cs.raft) == NC_RAFT_LEADER
+                         && !nc_cs.transferring,
+                         nc_raft_term(nc_cs.raft), nc_current_msec,
+                         nc_max(period, 50),
+                         nc_consensus_propose_transition);
 }
 
 
@@ -1567,6 +1645,7 @@ nc_consensus_tick(nc_event_t *ev)
     nc_consensus_snapshot_done();
     nc_consensus_ops_expire();
     nc_consensus_ops_flush();
+    nc_consensus_leases();
 
     nc_add_timer(ev, nc_cs.ccf->heartbeat_interval);
 }
@@ -2433,6 +2512,12 @@ nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type, u_char *body,
                                0, 0);
         }
 
+        break;
+
+    case NC_PEER_BEAT:
+        /* a follower's workers' beats; the lease module ignores them
+         * unless this node leads */
+        nc_naming_lease_beat(body, len, nc_current_msec);
         break;
 
     case NC_PEER_MEMBER:

@@ -13,6 +13,8 @@
  *     STATUS    u64 request id, u8 format (NC_CONSENSUS_STATUS_*)
  *     MEMBER    u64 request id, u8 op (NC_CONSENSUS_MEMBER_*), the peer
  *               address (add, remove) or the node id in hex (remove)
+ *     BEAT      (u16 length, instance key)...: ephemeral instances that
+ *               beat; no answer (src/naming/nc_naming_lease.h)
  *
  *   consensus -> worker
  *     RESULT    u64 request id, i64 status, u64 index, u64 revision
@@ -43,6 +45,7 @@
 #define NC_CONSENSUS_STATUS         5
 #define NC_CONSENSUS_TEXT           6
 #define NC_CONSENSUS_MEMBER         7
+#define NC_CONSENSUS_BEAT           8
 
 #define NC_CONSENSUS_MEMBER_ADD     1
 #define NC_CONSENSUS_MEMBER_REMOVE  2
@@ -110,6 +113,9 @@ nc_consensus_req_t *nc_consensus_status(nc_uint_t format,
 nc_consensus_req_t *nc_consensus_member(nc_uint_t op, const u_char *text,
     size_t len, nc_consensus_done_pt done, void *data);
 void nc_consensus_cancel(nc_consensus_req_t *req);
+
+/* an ephemeral instance beat: batched to the consensus process */
+void nc_consensus_beat(const u_char *key, size_t len);
 
 
 /* a waiter for the next publication (blocking queries, long-polls) */

@@ -39,6 +39,8 @@
 #define NC_PEER_RESULT             5          /* u64 id, i64 status, u64
                                                  index, u64 revision */
 #define NC_PEER_MEMBER             6          /* u64 id, u8 op, text */
+#define NC_PEER_BEAT               7          /* beats for the leader
+                                                 (NC_CONSENSUS_BEAT's body) */
 
 #define NC_PEER_VERSION            1
 #define NC_PEER_MAX_PEERS          16         /* NC_RAFT_MAX_MEMBERS */

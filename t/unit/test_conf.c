@@ -603,7 +603,14 @@ static const test_error_case_t  test_errors[] = {
     { "auth:\n  enabled: maybe\n",
       NAME ":2:12: expected true, false, on or off for \"enabled\"" },
     { "auth:\n  user: x\n", NAME ":2:3: unknown key \"user\" in \"auth\"" },
-    { "naming: []\n", NAME ":1:9: expected an empty map for \"naming\"" },
+    { "gateway: []\n", NAME ":1:10: expected an empty map for \"gateway\"" },
+    { "naming: []\n", NAME ":1:9: expected a map for \"naming\"" },
+    { "naming:\n  unhealthy_after: 50ms\n",
+      NAME ":2:20: expected a duration from 100ms to 1d for "
+      "\"unhealthy_after\"" },
+    { "naming:\n  unhealthy_after: 10s\n  remove_after: 5s\n",
+      NAME ":2:3: naming: expected beat_interval <= unhealthy_after <= "
+      "remove_after" },
 
     /* store */
     { "store: []\n", NAME ":1:8: expected a map for \"store\"" },
@@ -1409,7 +1416,10 @@ test_dump_format(void **state)
         "gateway: {}\n"
         "store:\n"
         "    shm_size: 1g\n"
-        "naming: {}\n"
+        "naming:\n"
+        "    beat_interval: 5s\n"
+        "    unhealthy_after: 15s\n"
+        "    remove_after: 30s\n"
         "config:\n"
         "    max_content_size: 10m\n"
         "    history_max_age: 30d\n"

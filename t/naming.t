@@ -1,0 +1,644 @@
+#!/usr/bin/perl
+
+# nacre: Nacos' naming API v1 and v2.  Registration in its variants
+# (plain and grouped names, clusters, weights, metadata in both forms,
+# v2), the list as Nacos shapes it (name grouped, clusters echoed, the
+# clusters and healthyOnly filters, disabled instances left out), one
+# instance, update and patch, beats (known, unknown, registering again
+# from the beat JSON), leases (unhealthy after the timeout, healthy on
+# the next beat, removed after the delete timeout), the kinds of a
+# service, services (create, read, update, list, refusing to delete one
+# with instances), the protect threshold, bad input everywhere, the
+# operator's endpoints, permissions; and on three members: the same bytes
+# listed everywhere, and a leader change that expires nobody who beats.
+
+###############################################################################
+
+use warnings;
+use strict;
+
+use Test::More;
+
+BEGIN { use FindBin; chdir($FindBin::Bin); }
+
+use lib 'lib';
+use Test::Nacre;
+
+use Encode;
+use JSON::PP;
+use Time::HiRes qw/ time sleep /;
+use URI::Escape qw/ uri_escape /;
+
+###############################################################################
+
+select STDERR; $| = 1;
+select STDOUT; $| = 1;
+
+my $t = Test::Nacre->new()->plan(120);
+my $json = JSON::PP->new->canonical;
+
+my %port = (a => port(8891));
+
+my $na = $t->instance('a');
+$na->write_file('admin.pw', "naming-admin-password-0\n");
+$na->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 2
+auth:
+  admin_password_file: admin.pw
+api:
+  listen: 127.0.0.1:%%PORT_8891%%
+naming:
+  beat_interval: 200ms
+  unhealthy_after: 1s
+  remove_after: 2s
+EOF
+
+for my $i (1 .. 3) {
+    my $n = $t->instance("n$i");
+    $port{"n$i"} = port(8891 + $i);
+
+    $n->write_file('cluster.key', "the secret of the naming test cluster\n");
+    $n->write_file_expand('nacre.yaml', <<"EOF");
+daemon: false
+worker_processes: 2
+auth:
+  enabled: false
+api:
+  listen: 127.0.0.1:%%PORT_889@{[ 1 + $i ]}%%
+cluster:
+  self: 127.0.0.1:%%PORT_799$i%%
+  members: [127.0.0.1:%%PORT_7991%%, 127.0.0.1:%%PORT_7992%%, 127.0.0.1:%%PORT_7993%%]
+  secret_file: cluster.key
+  election_timeout: 1s
+  heartbeat_interval: 100ms
+naming:
+  beat_interval: 500ms
+  unhealthy_after: 3s
+  remove_after: 6s
+EOF
+}
+
+$_->run() for $na, map { $t->instance("n$_") } 1 .. 3;
+
+###############################################################################
+
+my $tok = '';
+
+# (status, headers, body); parameters in the query, as the Node client
+sub req {
+    my ($who, $method, $path, %f) = @_;
+    my $token = exists $f{token} ? delete $f{token} : $tok;
+    my $body = delete $f{body};
+    my $q = join '&', map { "$_=" . uri_escape($f{$_}) } sort keys %f;
+    my $uri = $path . ($q ne '' ? "?$q" : '');
+    my $h = $token ? "accessToken: $token\r\n" : '';
+
+    my $raw = defined $body
+        ? http_post($uri, $body, method => $method,
+              addr => "127.0.0.1:$port{$who}", headers => $h, timeout => 20,
+              quiet => 1, content_type => 'application/x-www-form-urlencoded')
+        : http(Test::Nacre::_request($method, $uri, headers => $h),
+              addr => "127.0.0.1:$port{$who}", timeout => 20, quiet => 1);
+
+    return (0, {}, '') unless defined $raw;
+    return parse_response($raw);
+}
+
+sub register {
+    my ($who, %f) = @_;
+    return req($who, 'POST', '/nacos/v1/ns/instance', %f);
+}
+
+# the decoded list, and its raw body
+sub list {
+    my ($who, %f) = @_;
+    my ($st, $h, $b) = req($who, 'GET', '/nacos/v1/ns/instance/list', %f);
+    return ($st == 200 ? eval { $json->decode($b) } : undef, $b, $st);
+}
+
+sub hosts {
+    my ($l) = @_;
+    return join ' ', map {
+        "$_->{ip}:$_->{port}:$_->{clusterName}:"
+        . ($_->{healthy} ? 'up' : 'down')
+    } @{$l->{hosts} // []};
+}
+
+sub beat {
+    my ($who, %f) = @_;
+    my ($st, $h, $b) = req($who, 'PUT', '/nacos/v1/ns/instance/beat', %f);
+    return $st == 200 ? $json->decode($b) : { status => $st, body => $b };
+}
+
+sub login {
+    my ($who, $user, $pw) = @_;
+    my ($st, $h, $b) = req($who, 'POST', '/nacos/v1/auth/login', token => '',
+        body => "username=$user&password=$pw");
+    return $st == 200 ? $json->decode($b)->{accessToken} : undef;
+}
+
+###############################################################################
+
+ok($na->wait_ready(10, port => $port{a}), 'ready');
+ok($t->wait_until(sub { login('a', 'nacos', 'naming-admin-password-0') }, 20),
+    'the admin logs in');
+$tok = login('a', 'nacos', 'naming-admin-password-0');
+
+my ($st, $h, $b, $l);
+
+# registration: the Node client's request, plain name with groupName
+
+($st, $h, $b) = register('a', namespaceId => 'public',
+    serviceName => 'DEFAULT_GROUP@@orders', groupName => 'DEFAULT_GROUP',
+    clusterName => 'DEFAULT', ip => '10.0.0.1', port => 8080, weight => 1,
+    enable => 'true', healthy => 'true', ephemeral => 'true',
+    metadata => '{"zone":"a","version":"1.2"}');
+is($st, 200, 'registered as the Node client does');
+is($b, 'ok', 'answered ok');
+
+($st) = register('a', serviceName => 'orders', ip => '10.0.0.2', port => 8080,
+    clusterName => 'B', weight => '2.5', metadata => 'k1=v1,k2=v2');
+is($st, 200, 'a plain name, another cluster, old-style metadata');
+
+($l, $b) = list('a', serviceName => 'orders');
+is($l->{name}, 'DEFAULT_GROUP@@orders', 'the name comes grouped');
+is($l->{groupName}, 'DEFAULT_GROUP', 'with its group');
+is($l->{clusters}, '', 'clusters echoed: none asked');
+is($l->{cacheMillis}, 10000, 'cacheMillis');
+is(hosts($l), '10.0.0.2:8080:B:up 10.0.0.1:8080:DEFAULT:up',
+    'both hosts, in cluster order');
+like($b, qr/^\{"name":"DEFAULT_GROUP\@\@orders","groupName":"DEFAULT_GROUP",
+    "clusters":"","cacheMillis":10000,"hosts":\[\{"instanceId":
+    "10\.0\.0\.2\#8080\#B\#DEFAULT_GROUP\@\@orders","ip":"10\.0\.0\.2",
+    "port":8080,"weight":2\.5,"healthy":true,"enabled":true,
+    "ephemeral":true,"clusterName":"B","serviceName":"DEFAULT_GROUP\@\@orders",
+    "metadata":\{"k1":"v1","k2":"v2"\},"instanceHeartBeatInterval":200,
+    "instanceHeartBeatTimeOut":1000,"ipDeleteTimeout":2000\}/x,
+    'a host as Nacos 2.x writes it, field by field');
+like($b, qr/"metadata":\{"zone":"a","version":"1\.2"\},/,
+    'JSON metadata kept in its order');
+like($b, qr/"lastRefTime":\d{13},"checksum":"[0-9a-f]{32}","allIPs":false,
+    "reachProtectionThreshold":false,"valid":true\}$/x, 'the tail fields');
+unlike($b, qr/instanceIdGenerator/, 'no generator with metadata');
+
+($l, $b) = list('a', serviceName => 'DEFAULT_GROUP@@orders',
+    clusters => 'DEFAULT');
+is($l->{clusters}, 'DEFAULT', 'clusters echoed as asked');
+is(hosts($l), '10.0.0.1:8080:DEFAULT:up', 'the clusters filter');
+
+($l) = list('a', serviceName => 'orders', clusters => 'B,DEFAULT');
+is(scalar @{$l->{hosts}}, 2, 'two clusters asked, both listed');
+($l) = list('a', serviceName => 'nobody');
+is_deeply([ $l->{name}, $l->{hosts} ], [ 'DEFAULT_GROUP@@nobody', [] ],
+    'an unknown service: 200 with no hosts');
+
+($l, $b) = list('a', serviceName => 'orders', groupName => 'OTHER');
+is($l->{name}, 'OTHER@@orders', 'another group is another service');
+
+# v2
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v2/ns/instance',
+    serviceName => 'orders', groupName => 'G2', ip => '10.0.1.1', port => 9,
+    ephemeral => 'false', body => '');
+is($b, '{"code":0,"message":"success","data":"ok"}', 'v2 register');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/instance/list',
+    serviceName => 'orders', groupName => 'G2');
+$l = $json->decode($b);
+is($l->{code}, 0, 'v2 list enveloped');
+is(hosts($l->{data}), '10.0.1.1:9:DEFAULT:up', 'with its host');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/instance',
+    serviceName => 'orders', groupName => 'G2', ip => '10.0.1.1', port => 9);
+is($json->decode($b)->{data}{instanceId}, '10.0.1.1#9#DEFAULT#G2@@orders',
+    'v2 one instance');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/instance/list',
+    groupName => 'G2');
+is($st, 400, 'v2: a missing serviceName');
+is_deeply($json->decode($b), { code => 10000, message => 'parameter missing',
+    data => "Required parameter 'serviceName' type String is not present" },
+    'in the v2 envelope');
+
+# one instance, update, patch
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/instance',
+    serviceName => 'orders', ip => '10.0.0.1', port => 8080);
+is($b, '{"service":"DEFAULT_GROUP@@orders","ip":"10.0.0.1","port":8080,'
+    . '"clusterName":"DEFAULT","weight":1.0,"healthy":true,'
+    . '"instanceId":"10.0.0.1#8080#DEFAULT#DEFAULT_GROUP@@orders",'
+    . '"metadata":{"zone":"a","version":"1.2"}}', 'one instance');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/instance',
+    serviceName => 'orders', ip => '10.0.0.9', port => 8080);
+is("$st $b", '404 no matched ip found!', 'an unknown one: 404');
+
+($st) = req('a', 'PUT', '/nacos/v1/ns/instance', serviceName => 'orders',
+    ip => '10.0.0.1', port => 8080, weight => 3, metadata => '{"zone":"b"}');
+is($st, 200, 'update');
+($st) = req('a', 'PATCH', '/nacos/v1/ns/instance', serviceName => 'orders',
+    ip => '10.0.0.2', port => 8080, clusterName => 'B', enabled => 'false');
+is($st, 200, 'patch: disabled');
+
+($l, $b) = list('a', serviceName => 'orders');
+is(hosts($l), '10.0.0.1:8080:DEFAULT:up', 'a disabled instance is not listed');
+is($l->{hosts}[0]{weight}, 3, 'the new weight');
+is_deeply($l->{hosts}[0]{metadata}, { zone => 'b' }, 'the new metadata');
+
+($st) = req('a', 'PATCH', '/nacos/v1/ns/instance', serviceName => 'orders',
+    ip => '10.0.0.2', port => 8080, clusterName => 'B', enabled => 'true');
+($l) = list('a', serviceName => 'orders');
+is(scalar @{$l->{hosts}}, 2, 'enabled again, listed again');
+is($l->{hosts}[0]{weight}, 2.5, 'a patch keeps what it does not name');
+
+($st, $h, $b) = req('a', 'PUT', '/nacos/v1/ns/instance',
+    serviceName => 'orders', ip => '10.0.0.7', port => 1);
+is($st, 400, 'updating an instance that does not exist: 400');
+
+# beats and leases (1s unhealthy, 2s removed)
+
+my $r = beat('a', serviceName => 'DEFAULT_GROUP@@orders', ip => '10.0.0.1',
+    port => 8080);
+is_deeply($r, { clientBeatInterval => 200, code => 10200,
+    lightBeatEnabled => JSON::PP::true }, 'a beat of a known instance');
+$r = beat('a', serviceName => 'orders', ip => '10.9.9.9', port => 1);
+is($r->{code}, 20404, 'an unknown one without beat JSON: 20404');
+
+($st) = register('a', serviceName => 'lease', ip => '10.1.0.1', port => 1);
+my $t0 = time();
+ok($t->wait_until(sub {
+    hosts((list('a', serviceName => 'lease'))[0]) eq '10.1.0.1:1:DEFAULT:down'
+}, 5), 'no beats: unhealthy');
+my $took = time() - $t0;
+ok($took > 0.8 && $took < 3.5, sprintf('after its timeout (%.1fs)', $took));
+
+beat('a', serviceName => 'lease', ip => '10.1.0.1', port => 1);
+ok($t->wait_until(sub {
+    hosts((list('a', serviceName => 'lease'))[0]) eq '10.1.0.1:1:DEFAULT:up'
+}, 2), 'a beat makes it healthy again');
+
+ok($t->wait_until(sub {
+    my ($l) = list('a', serviceName => 'lease');
+    $l && @{$l->{hosts}} == 0
+}, 6), 'no beats: removed after the delete timeout');
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service',
+    serviceName => 'lease');
+is($st, 400, 'and its implied service with it');
+
+# a beat with beat JSON registers it again, as clients that only beat do
+$r = beat('a', serviceName => 'DEFAULT_GROUP@@lease',
+    beat => '{"serviceName":"DEFAULT_GROUP@@lease","ip":"10.1.0.1",'
+    . '"port":1,"cluster":"C1","weight":2,"metadata":{"m":"n"},'
+    . '"scheduled":true}');
+is($r->{code}, 10200, 'a beat with beat JSON');
+($l) = list('a', serviceName => 'lease');
+is(hosts($l), '10.1.0.1:1:C1:up', 'registered again from it');
+is_deeply([ $l->{hosts}[0]{weight}, $l->{hosts}[0]{metadata} ],
+    [ 2, { m => 'n' } ], 'with its weight and metadata');
+
+# keep it alive by beating: still there after twice the delete timeout
+for (1 .. 20) {
+    beat('a', serviceName => 'lease', ip => '10.1.0.1', port => 1,
+        clusterName => 'C1');
+    sleep 0.2;
+}
+is(hosts((list('a', serviceName => 'lease'))[0]), '10.1.0.1:1:C1:up',
+    'beats keep an instance healthy');
+
+# kinds
+
+($st) = register('a', serviceName => 'db', ip => '10.2.0.1', port => 5432,
+    ephemeral => 'false');
+is($st, 200, 'a persistent instance');
+($st, $h, $b) = register('a', serviceName => 'db', ip => '10.2.0.2',
+    port => 5432);
+is("$st $b", '400 Current service DEFAULT_GROUP@@db is persistent service, '
+    . "can't register ephemeral instance.", 'an ephemeral one beside it: 400');
+sleep 2.5;
+is(hosts((list('a', serviceName => 'db'))[0]), '10.2.0.1:5432:DEFAULT:up',
+    'a persistent instance does not expire');
+($l, $b) = list('a', serviceName => 'db');
+like($b, qr/"ephemeral":false/, 'and says so');
+
+# services
+
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/ns/service',
+    serviceName => 'catalog', protectThreshold => '0.5',
+    metadata => '{"owner":"team-a"}',
+    selector => '{"type":"label","expression":"a=b"}');
+is("$st $b", '200 ok', 'service created');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is("$st $b", '400 specified service already exists, serviceName : '
+    . 'DEFAULT_GROUP@@catalog', 'twice: 400');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is($b, '{"namespaceId":"public","groupName":"DEFAULT_GROUP","name":"catalog",'
+    . '"protectThreshold":0.5,"metadata":{"owner":"team-a"},'
+    . '"selector":{"type":"label","expression":"a=b"},"clusters":[]}',
+    'read back');
+
+($st, $h, $b) = req('a', 'PUT', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is("$st $b", "400 Param 'protectThreshold' is required.",
+    'an update without protectThreshold');
+($st) = req('a', 'PUT', '/nacos/v1/ns/service', serviceName => 'catalog',
+    protectThreshold => '0.6', metadata => 'owner=team-b');
+is($st, 200, 'updated');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+like($b, qr/"protectThreshold":0\.6,"metadata":\{"owner":"team-b"\},
+    "selector":\{"type":"label"/x, 'the update, the selector kept');
+
+($st, $h, $b) = req('a', 'PUT', '/nacos/v1/ns/service', serviceName => 'nope',
+    protectThreshold => '0.1');
+is($st, 400, 'updating a service that does not exist: 400');
+
+# protect threshold: 0.6, one of two healthy (persistent: health is set)
+register('a', serviceName => 'catalog', ip => '10.3.0.1', port => 1,
+    ephemeral => 'false');
+register('a', serviceName => 'catalog', ip => '10.3.0.2', port => 1,
+    ephemeral => 'false', healthy => 'false');
+($l, $b) = list('a', serviceName => 'catalog');
+is($l->{reachProtectionThreshold}, JSON::PP::true,
+    'one of two healthy, threshold 0.6: protected');
+is(hosts($l), '10.3.0.1:1:DEFAULT:up 10.3.0.2:1:DEFAULT:up',
+    'every host is listed healthy');
+($l) = list('a', serviceName => 'catalog', healthyOnly => 'true');
+is(scalar @{$l->{hosts}}, 2, 'protection wins over healthyOnly');
+
+req('a', 'PUT', '/nacos/v1/ns/service', serviceName => 'catalog',
+    protectThreshold => '0.2');
+($l) = list('a', serviceName => 'catalog');
+is($l->{reachProtectionThreshold}, JSON::PP::false, 'threshold 0.2: not');
+is(hosts($l), '10.3.0.1:1:DEFAULT:up 10.3.0.2:1:DEFAULT:down',
+    'the hosts as they are');
+($l) = list('a', serviceName => 'catalog', healthyOnly => 'true');
+is(hosts($l), '10.3.0.1:1:DEFAULT:up', 'healthyOnly');
+
+# the implied service of db has no threshold: never protected
+req('a', 'PATCH', '/nacos/v1/ns/instance', serviceName => 'db',
+    ip => '10.2.0.1', port => 5432, healthy => 'false');
+($l) = list('a', serviceName => 'db');
+is(hosts($l) . ' ' . $l->{reachProtectionThreshold},
+    '10.2.0.1:5432:DEFAULT:down 0', 'a service nobody made: no protection');
+
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is("$st $b", "400 Service DEFAULT_GROUP\@\@catalog is not empty, can't be "
+    . 'delete. Please unregister instance first',
+    'a service with instances is not deleted');
+
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/ns/instance',
+    serviceName => 'catalog', ip => '10.3.0.1', port => 1,
+    ephemeral => 'false');
+is("$st $b", '200 ok', 'deregistered');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/ns/instance',
+    serviceName => 'catalog', ip => '10.3.0.1', port => 1);
+is("$st $b", '200 ok', 'deregistering again is ok');
+req('a', 'DELETE', '/nacos/v1/ns/instance', serviceName => 'catalog',
+    ip => '10.3.0.2', port => 1);
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+like($b, qr/"name":"catalog"/, 'a made service stays when empty');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is("$st $b", '200 ok', 'and is deleted empty');
+($st, $h, $b) = req('a', 'DELETE', '/nacos/v1/ns/service',
+    serviceName => 'catalog');
+is("$st $b", '400 specified service not exist, serviceName : '
+    . 'DEFAULT_GROUP@@catalog', 'deleting it again: 400');
+
+# the ephemeral instances nobody beats are gone by now; persistent ones stay
+ok($t->wait_until(sub {
+    !@{(list('a', serviceName => 'orders'))[0]{hosts}}
+        && !@{(list('a', serviceName => 'lease'))[0]{hosts}}
+}, 5), 'unbeaten ephemeral instances are gone');
+register('a', serviceName => 'orders', ip => "10.0.0.$_", port => 1,
+    ephemeral => 'false') for 1, 2;
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service/list', pageNo => 1,
+    pageSize => 10);
+is($b, '{"doms":["db","orders"],"count":2}',
+    'the services of DEFAULT_GROUP');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service/list', pageNo => 2,
+    pageSize => 1);
+is($b, '{"doms":["orders"],"count":2}', 'a page of them');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service/list', pageNo => 1);
+is("$st $b", "400 Param 'pageSize' is required.", 'pageSize is required');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/service/list',
+    groupName => 'G2');
+is($b, '{"code":0,"message":"success","data":{"services":["orders"],'
+    . '"count":1}}', 'v2 service list');
+
+# bad input: 400, nothing registered
+
+my @bad = (
+    [ { ip => '10.0.0.1', port => 1 }, "Param 'serviceName' is required.",
+      'no serviceName' ],
+    [ { serviceName => 's', port => 1 }, "Param 'ip' is required.",
+      'no ip' ],
+    [ { serviceName => 's', ip => '10.0.0.1' }, "Param 'port' is required.",
+      'no port' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 70000 },
+      "Param 'port' is illegal, illegal characters should not appear in the "
+      . 'param.', 'a port out of range' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 'x' },
+      "Param 'port' is illegal, illegal characters should not appear in the "
+      . 'param.', 'a port that is no number' ],
+    [ { serviceName => 's', ip => '10.0 .0.1', port => 1 },
+      "Param 'ip' is illegal, illegal characters should not appear in the "
+      . 'param.', 'an ip with a space' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1, weight => 10001 },
+      'instance format invalid: The weights range from 0.0 to 10000.0',
+      'a weight above 10000' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1, weight => '-1' },
+      'instance format invalid: The weights range from 0.0 to 10000.0',
+      'a negative weight' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        clusterName => 'a_b' },
+      "Instance 'clusterName' should be characters with only 0-9a-zA-Z-. "
+      . '(current: a_b)', 'a cluster name with _' ],
+    [ { serviceName => 'a b', ip => '10.0.0.1', port => 1 },
+      "Param 'serviceName' is illegal, illegal characters should not appear "
+      . 'in the param.', 'a service name with a space' ],
+    [ { serviceName => '@s', ip => '10.0.0.1', port => 1 },
+      "Param 'serviceName' is illegal, illegal characters should not appear "
+      . 'in the param.', 'a service name starting with @' ],
+    [ { serviceName => "\x{4e2d}", ip => '10.0.0.1', port => 1 },
+      "Param 'serviceName' is illegal, illegal characters should not appear "
+      . 'in the param.', 'a CJK service name' ],
+    [ { serviceName => 's', groupName => 'g/h', ip => '10.0.0.1', port => 1 },
+      "Param 'groupName' is illegal, illegal characters should not appear "
+      . 'in the param.', 'a group with /' ],
+    [ { serviceName => 's', namespaceId => 'a/b', ip => '10.0.0.1',
+        port => 1 },
+      "Param 'namespaceId' is illegal, illegal characters should not appear "
+      . 'in the param.', 'a namespace with /' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        metadata => '{"a":' },
+      qr/^instance metadata format incorrect: /, 'metadata: broken JSON' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        metadata => '{"a":{"b":1}}' },
+      qr/^instance metadata format incorrect/, 'metadata: a nested object' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        metadata => 'novalue' },
+      'metadata format incorrect:novalue', 'metadata: k=v without =' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        metadata => '{"k":"' . ('x' x 1100) . '"}' },
+      "Param 'Metadata' is illegal, the param length should not exceed 1024.",
+      'metadata: too long' ],
+    [ { serviceName => 's', ip => '10.0.0.1', port => 1,
+        metadata => '{"preserved.heart.beat.interval":"9000",'
+            . '"preserved.heart.beat.timeout":"3000"}' },
+      "Instance 'heart beat interval' must less than 'heart beat timeout' "
+      . "and 'ip delete timeout'.", 'a beat interval above the timeout' ],
+);
+
+for my $c (@bad) {
+    my ($f, $want, $what) = @$c;
+    $f->{serviceName} = Encode::encode_utf8($f->{serviceName})
+        if defined $f->{serviceName};
+    ($st, $h, $b) = register('a', %$f);
+    if (ref $want) {
+        ok($st == 400 && $b =~ $want, "$what: 400") or diag("$st $b");
+    } else {
+        is("$st $b", "400 $want", "$what: 400");
+    }
+}
+
+($l) = list('a', serviceName => 's');
+is(scalar @{$l->{hosts}}, 0, 'none of them registered');
+
+($st, $h, $b) = req('a', 'PUT', '/nacos/v1/ns/instance/beat',
+    serviceName => 's', beat => '{"ip":');
+is($st, 400, 'a beat with broken JSON: 400');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/ns/service', serviceName => 'x',
+    selector => '{"type":"regex"}');
+is($st, 400, 'an unknown selector type: 400');
+($st, $h, $b) = req('a', 'POST', '/nacos/v1/ns/service', serviceName => 'x',
+    protectThreshold => 'lots');
+is($st, 400, 'a threshold that is no number: 400');
+
+# the operator's endpoints
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/metrics');
+is($b, '{"status":"UP"}', 'metrics: status only, by default');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/metrics',
+    onlyStatus => 'false');
+$r = $json->decode($b);
+is("$r->{status} $r->{serviceCount} $r->{instanceCount}", 'UP 3 4',
+    'metrics: the counts');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/switches');
+is($json->decode($b)->{clientBeatInterval}, 200, 'switches');
+($st) = req('a', 'PUT', '/nacos/v1/ns/operator/switches', entry => 'x',
+    value => 'y');
+is($st, 400, 'switches are set in the conf');
+
+# permissions: a user who may read one group's services
+
+req('a', 'POST', '/nacos/v1/auth/users',
+    body => 'username=reader&password=reader-password');
+req('a', 'POST', '/nacos/v1/auth/roles', body => 'role=ROLE_R&username=reader');
+($st) = req('a', 'POST', '/nacos/v1/auth/permissions',
+    body => 'role=ROLE_R&resource=' . uri_escape('public:DEFAULT_GROUP:*')
+    . '&action=r');
+is($st, 200, 'a read-only permission on DEFAULT_GROUP');
+my $reader = login('a', 'reader', 'reader-password');
+
+($l) = list('a', serviceName => 'orders', token => $reader);
+is(scalar @{$l->{hosts}}, 2, 'the reader lists');
+($st) = register('a', serviceName => 'orders', ip => '10.0.0.5', port => 1,
+    token => $reader);
+is($st, 403, 'but does not register');
+(undef, undef, $st) = list('a', serviceName => 'orders', groupName => 'G2',
+    token => $reader);
+is($st, 403, 'nor list another group');
+($st) = register('a', serviceName => 'orders', ip => '10.0.0.5', port => 1,
+    token => '');
+is($st, 403, 'no identity: 403');
+$r = beat('a', serviceName => 'orders', ip => '10.0.0.1', port => 8080,
+    token => $reader);
+is($r->{status}, 403, 'nor beat');
+
+ok($na->running(), 'the node runs on');
+
+###############################################################################
+
+# three members: one truth listed everywhere, leases across a leader change
+
+my @names = qw/ n1 n2 n3 /;
+
+for my $n (@names) {
+    ok($t->instance($n)->wait_ready(15, port => $port{$n}), "$n ready");
+}
+
+$tok = '';
+
+sub raft {
+    my ($who) = @_;
+    my ($st, $h, $b) = req($who, 'GET', '/v1/cluster/raft');
+    return $st == 200 ? eval { $json->decode($b) } : undef;
+}
+
+my $lead;
+ok($t->wait_until(sub {
+    my $s = raft('n1');
+    return unless $s && defined $s->{leader};
+    ($lead) = grep { raft($_) && raft($_)->{role} eq 'leader' } @names;
+}, 20), 'a leader');
+
+my ($follower) = grep { $_ ne $lead } @names;
+
+($st) = register($follower, serviceName => 'web', ip => '10.5.0.1', port => 80,
+    metadata => '{"v":"1"}');
+is($st, 200, 'registered through a follower');
+register($lead, serviceName => 'web', ip => '10.5.0.2', port => 80,
+    clusterName => 'EAST');
+
+my %bodies;
+ok($t->wait_until(sub {
+    %bodies = map { $_ => (list($_, serviceName => 'web'))[1] } @names;
+    my %seen = map { $_ => 1 } values %bodies;
+    keys %seen == 1 && $bodies{n1} =~ /10\.5\.0\.2/;
+}, 10), 'every member lists the same bytes') or diag(explain(\%bodies));
+like($bodies{n1}, qr/"lastRefTime":\d{13}/, 'lastRefTime included');
+
+# beat through the follower that stays, while the leader goes away
+my $stay = (grep { $_ ne $lead } @names)[0];
+my $other = (grep { $_ ne $lead && $_ ne $stay } @names)[0];
+my $down = 0;
+my $seen_down = '';
+
+for my $i (1 .. 40) {
+    for my $ip ('10.5.0.1', '10.5.0.2') {
+        beat($stay, serviceName => 'web', ip => $ip, port => 80,
+            clusterName => $ip eq '10.5.0.1' ? 'DEFAULT' : 'EAST');
+    }
+
+    $t->instance($lead)->stop() if $i == 5;
+
+    my ($l) = list($stay, serviceName => 'web');
+    my $h = hosts($l // {});
+    if ($h ne '10.5.0.2:80:EAST:up 10.5.0.1:80:DEFAULT:up'
+        && $h ne '10.5.0.1:80:DEFAULT:up 10.5.0.2:80:EAST:up')
+    {
+        $down++;
+        $seen_down = $h;
+    }
+
+    sleep 0.2;
+}
+
+is($down, 0, 'beating instances stay healthy across a leader change')
+    or diag("saw: $seen_down");
+ok(raft($stay) && raft($stay)->{leader}, 'under a new leader');
+
+# no more beats: unhealthy after 3s, gone after 6s, on both members
+ok($t->wait_until(sub {
+    hosts((list($other, serviceName => 'web'))[0]) =~ /down.*down/
+}, 8), 'without beats: unhealthy');
+ok($t->wait_until(sub {
+    my ($l) = list($other, serviceName => 'web');
+    $l && @{$l->{hosts}} == 0;
+}, 10), 'then removed');
+
+###############################################################################
