@@ -8,9 +8,11 @@
 # from the beat JSON), leases (unhealthy after the timeout, healthy on
 # the next beat, removed after the delete timeout), the kinds of a
 # service, services (create, read, update, list, refusing to delete one
-# with instances), the protect threshold, bad input everywhere, the
-# operator's endpoints, permissions; and on three members: the same bytes
-# listed everywhere, and a leader change that expires nobody who beats.
+# with instances), the protect threshold, UDP pushes (the test is the
+# subscriber: plain and gzipped datagrams, acks as numbers and strings, one
+# retry without an ack), bad input everywhere, the operator's endpoints,
+# permissions; and on three members: the same bytes listed everywhere, and
+# a leader change that expires nobody who beats.
 
 ###############################################################################
 
@@ -25,6 +27,9 @@ use lib 'lib';
 use Test::Nacre;
 
 use Encode;
+use IO::Select;
+use IO::Socket::INET;
+use IO::Uncompress::Gunzip qw/ gunzip $GunzipError /;
 use JSON::PP;
 use Time::HiRes qw/ time sleep /;
 use URI::Escape qw/ uri_escape /;
@@ -34,7 +39,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(120);
+my $t = Test::Nacre->new()->plan(129);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -518,6 +523,69 @@ is($st, 400, 'an unknown selector type: 400');
     protectThreshold => 'lots');
 is($st, 400, 'a threshold that is no number: 400');
 
+# UDP push: the test is the subscriber
+
+my $udp = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1')
+    or die "udp: $!";
+my $uport = $udp->sockport();
+
+# one datagram, decoded: (message, sender)
+sub push_recv {
+    my ($timeout) = @_;
+    my $sel = IO::Select->new($udp);
+    return unless $sel->can_read($timeout);
+    my $from = $udp->recv(my $d, 65536) or return;
+    if (substr($d, 0, 2) eq "\x1f\x8b") {
+        gunzip(\$d => \my $plain) or return;
+        $d = $plain;
+    }
+    return (eval { $json->decode($d) }, $from, length $d);
+}
+
+($l) = list('a', serviceName => 'pushed', udpPort => $uport,
+    clientIP => '127.0.0.1', clusters => 'DEFAULT');
+is_deeply($l->{hosts}, [], 'subscribed to a service with no instances yet');
+sleep 0.3;
+
+register('a', serviceName => 'pushed', ip => '10.6.0.1', port => 1,
+    ephemeral => 'false');
+my ($m, $from) = push_recv(5);
+is($m->{type}, 'dom', 'a push on registration');
+my $data = $json->decode($m->{data} // '{}');
+is_deeply([ $data->{name}, $data->{clusters}, exists $data->{groupName} ? 1 : 0,
+    hosts($data) ], [ 'DEFAULT_GROUP@@pushed', 'DEFAULT', 0,
+    '10.6.0.1:1:DEFAULT:up' ],
+    'its data: the list for the subscriber\'s clusters, no groupName');
+ok($m->{lastRefTime} > 0 && $m->{lastRefTime} < 2 ** 53,
+    'lastRefTime below 2^53');
+$udp->send($json->encode({ type => 'push-ack',
+    lastRefTime => $m->{lastRefTime}, data => '' }), 0, $from);
+
+# many hosts: a gzipped datagram, decoded the same
+register('a', serviceName => 'pushed', ip => "10.6.1.$_", port => 1,
+    ephemeral => 'false', metadata => '{"padding":"' . ('p' x 100) . '"}')
+    for 1 .. 8;
+my ($last, $len);
+while (my ($mm, $f, $n) = push_recv(2)) {
+    ($last, $len) = ($mm, $n);
+    $udp->send($json->encode({ type => 'push-ack',
+        lastRefTime => "$mm->{lastRefTime}", data => '' }), 0, $f);
+    last if scalar(@{$json->decode($mm->{data})->{hosts}}) == 9;
+}
+is(scalar @{$json->decode($last->{data})->{hosts}}, 9,
+    'pushes follow the changes (acked, the Java way: a string)');
+ok($len > 1024, "a big one came gzipped ($len bytes inflated)");
+
+# no ack: the same push once more after 10 s, then no more
+register('a', serviceName => 'pushed', ip => '10.6.2.1', port => 1,
+    ephemeral => 'false');
+($m) = push_recv(5);
+ok($m, 'a push not acked');
+my ($again) = push_recv(13);
+is($again && $again->{lastRefTime}, $m->{lastRefTime},
+    'is sent again, the same, after 10 s');
+ok(!push_recv(1), 'and not a third time soon after');
+
 # the operator's endpoints
 
 ($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/metrics');
@@ -525,7 +593,7 @@ is($b, '{"status":"UP"}', 'metrics: status only, by default');
 ($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/metrics',
     onlyStatus => 'false');
 $r = $json->decode($b);
-is("$r->{status} $r->{serviceCount} $r->{instanceCount}", 'UP 3 4',
+is("$r->{status} $r->{serviceCount} $r->{instanceCount}", 'UP 4 14',
     'metrics: the counts');
 ($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/operator/switches');
 is($json->decode($b)->{clientBeatInterval}, 200, 'switches');

@@ -9,7 +9,7 @@
  * Registrations, updates and removals are Raft writes; a list is the
  * service's rendered bytes (nc_store_naming.h) between a few fields that
  * depend on the request; a beat never touches the log: it goes to the
- * consensus process (nc_consensus_beat), which keeps the leases.
+ * consensus process (nc_consensus_note), which keeps the leases.
  */
 
 #include <nc_config.h>
@@ -23,16 +23,16 @@
 #include <nc_api_naming.h>
 #include <nc_auth.h>
 #include <nc_consensus.h>
+#include <nc_naming_list.h>
+#include <nc_naming_push.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 
 #define NC_API_NAMING_PATH        "/nacos/v1/ns"
 #define NC_API_NAMING_PATH_V2     "/nacos/v2/ns"
 #define NC_API_NAMING_MAX_META    1024
 #define NC_API_NAMING_MAX_WEIGHT  10000.0
-#define NC_API_NAMING_CACHE_MS    10000
 
 #define NC_API_NAMING_GENERATOR   "preserved.instance.id.generator"
 #define NC_API_NAMING_INTERVAL    "preserved.heart.beat.interval"
@@ -69,11 +69,8 @@ static nc_int_t nc_api_naming_list_v1(nc_http_request_t *r);
 static nc_int_t nc_api_naming_list_v2(nc_http_request_t *r);
 static nc_int_t nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
     const nc_str_t *clusters, nc_flag_t healthy_only);
-static nc_int_t nc_api_naming_render_list(nc_http_request_t *r,
-    const nc_store_version_t *v, const nc_api_naming_service_t *s,
-    const nc_str_t *clusters, nc_flag_t healthy_only, nc_str_t *out);
-static nc_flag_t nc_api_naming_in_list(const nc_str_t *list, const u_char *p,
-    size_t len);
+static void nc_api_naming_subscribe(nc_http_request_t *r, nc_uint_t version,
+    const nc_api_naming_service_t *s, const nc_str_t *clusters);
 static nc_int_t nc_api_naming_beat_v1(nc_http_request_t *r);
 static nc_int_t nc_api_naming_beat(nc_http_request_t *r, nc_uint_t version);
 static nc_int_t nc_api_naming_beat_json(nc_http_request_t *r,
@@ -1190,6 +1187,8 @@ nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
         return nc_api_end(rc);
     }
 
+    nc_api_naming_subscribe(r, version, &s, clusters);
+
     v = nc_store_enter(nc_store);
 
     if (v == NULL) {
@@ -1201,12 +1200,14 @@ nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
     }
 
     /* clusters are echoed as sent: clients key their caches by it */
-    rc = nc_api_naming_render_list(r, v, &s, clusters, healthy_only, &body);
+    rc = nc_naming_list(r->pool, nc_store, v, &s.name, &s.grouped, clusters,
+                        healthy_only ? NC_NAMING_LIST_HEALTHY_ONLY : 0,
+                        &body);
 
     nc_store_leave(nc_store);
 
     if (rc != NC_OK) {
-        return rc;
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (version == NC_API_V1) {
@@ -1220,232 +1221,46 @@ nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
 
 
 /*
- * The list as /instance/list answers it (Nacos 2.x' ServiceInfo).  In the
- * common case (every cluster, nobody filtered out, the protect threshold
- * not reached) the hosts are the bytes the store rendered; else they are
- * chosen and rendered here.
+ * A list with udpPort (v2: port) and clientIP (v2: ip) subscribes that
+ * address to the service's changes, on this node, while it polls.
  */
-static nc_int_t
-nc_api_naming_render_list(nc_http_request_t *r, const nc_store_version_t *v,
-    const nc_api_naming_service_t *s, const nc_str_t *clusters,
-    nc_flag_t healthy_only, nc_str_t *out)
+static void
+nc_api_naming_subscribe(nc_http_request_t *r, nc_uint_t version,
+    const nc_api_naming_service_t *s, const nc_str_t *clusters)
 {
-    u_char                           *p, *cl, *end;
-    size_t                            len, plen, n_all, n_healthy;
-    uint64_t                          modified;
-    nc_str_t                          hosts, checksum, svc_clusters, one;
-    nc_flag_t                         protect, all_clusters, explicit;
-    nc_uint_t                         pass;
-    double                            threshold;
-    unsigned int                      mdlen;
-    nc_store_iter_t                  *it;
-    nc_store_naming_name_t            n;
-    const nc_store_record_t          *svc, *rec;
-    const nc_store_naming_service_t  *h;
-    u_char                            key[NC_STORE_MAX_KEY_LEN];
-    u_char                            md5[16], hex[33];
+    size_t                    len;
+    nc_int_t                  port;
+    nc_str_t                  v;
+    nc_naming_subscription_t  sub;
+    u_char                    key[NC_STORE_MAX_KEY_LEN];
+    u_char                    note[NC_STORE_MAX_KEY_LEN + 1024 + 80];
+
+    nc_api_naming_param(r, version == NC_API_V1 ? "udpPort" : "port", &v);
+    port = v.len ? nc_atoi(v.data, v.len) : 0;
+
+    if (port <= 0 || port > 65535) {
+        return;
+    }
+
+    nc_api_naming_param(r, version == NC_API_V1 ? "clientIP" : "ip",
+                        &sub.ip);
 
     len = nc_store_naming_service_key(key, sizeof(key), &s->name);
-    svc = len ? nc_store_get(nc_store, v, key, len) : NULL;
 
-    if (svc && (svc->type != NC_STORE_T_NAMING
-                || svc->value_len < sizeof(nc_store_naming_service_t)))
-    {
-        svc = NULL;
+    if (sub.ip.len == 0 || len == 0) {
+        return;
     }
 
-    hosts.len = 0;
-    checksum.len = 0;
-    protect = 0;
-    modified = nc_api_config_now();
+    sub.port = (nc_uint_t) port;
+    sub.service.data = key;
+    sub.service.len = len;
+    sub.clusters = *clusters;
 
-    if (svc) {
-        h = nc_store_naming_service(svc);
-        modified = h->modified;
-        explicit = (h->flags & NC_STORE_NAMING_S_EXPLICIT) != 0;
-        threshold = h->protect_threshold;
+    len = nc_naming_push_note(note, sizeof(note), &sub);
 
-        nc_store_naming_field(svc, NC_STORE_NAMING_S_CLUSTERS, &svc_clusters);
-
-        /* does the filter keep every cluster the service lists? */
-        all_clusters = 1;
-
-        if (clusters->len) {
-            p = svc_clusters.data;
-            end = p + svc_clusters.len;
-
-            while (p < end) {
-                cl = memchr(p, ',', end - p);
-                cl = cl ? cl : end;
-
-                if (!nc_api_naming_in_list(clusters, p, cl - p)) {
-                    all_clusters = 0;
-                    break;
-                }
-
-                p = cl + 1;
-            }
-        }
-
-        n_all = h->hosts;
-        n_healthy = h->healthy;
-
-        if (all_clusters && (!healthy_only || n_healthy == n_all)
-            && !(explicit && n_all
-                 && (double) n_healthy / (double) n_all <= threshold))
-        {
-            nc_store_naming_field(svc, NC_STORE_NAMING_S_HOSTS, &hosts);
-            nc_store_naming_field(svc, NC_STORE_NAMING_S_CHECKSUM, &checksum);
-
-        } else {
-            /* choose: twice over the instances, counting then writing */
-            it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
-            if (it == NULL) {
-                return NC_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            n = s->name;
-            n.cluster.len = 0;
-            n.ip.len = 0;
-            plen = nc_store_naming_instance_key(key, sizeof(key), &n);
-
-            n_all = 0;
-            n_healthy = 0;
-            len = 2;
-            p = NULL;
-
-            for (pass = 0; pass < 3; pass++) {
-                if (pass == 2) {
-                    hosts.data = nc_pnalloc(r->pool, len);
-                    if (hosts.data == NULL) {
-                        return NC_HTTP_INTERNAL_SERVER_ERROR;
-                    }
-
-                    p = hosts.data;
-                    *p++ = '[';
-                }
-
-                nc_store_iter_init(it, nc_store, v->root, key, plen, NULL, 0);
-
-                while ((rec = nc_store_iter_next(it)) != NULL) {
-                    if (!(rec->flags & NC_STORE_NAMING_ENABLED)
-                        || nc_store_naming_parse_instance(
-                               nc_store_record_key(rec), rec->key_len, &n)
-                           != NC_OK
-                        || (clusters->len
-                            && !nc_api_naming_in_list(clusters, n.cluster.data,
-                                                      n.cluster.len)))
-                    {
-                        continue;
-                    }
-
-                    if (pass == 0) {
-                        n_all++;
-                        n_healthy += (rec->flags & NC_STORE_NAMING_HEALTHY)
-                                     != 0;
-                        continue;
-                    }
-
-                    if (!protect && healthy_only
-                        && !(rec->flags & NC_STORE_NAMING_HEALTHY))
-                    {
-                        continue;
-                    }
-
-                    if (pass == 1) {
-                        /* "false" is the longer: room for either */
-                        len += nc_store_naming_render_host(NULL, rec, 0) + 1;
-                        continue;
-                    }
-
-                    if (p > hosts.data + 1) {
-                        *p++ = ',';
-                    }
-
-                    p += nc_store_naming_render_host(p, rec,
-                             protect || (rec->flags & NC_STORE_NAMING_HEALTHY));
-                }
-
-                if (pass == 0) {
-                    protect = explicit && n_all
-                              && (double) n_healthy / (double) n_all
-                                 <= threshold;
-                }
-            }
-
-            *p++ = ']';
-            hosts.len = p - hosts.data;
-
-            mdlen = 16;
-            if (EVP_Digest(hosts.data, hosts.len, md5, &mdlen, EVP_md5(),
-                           NULL) != 1)
-            {
-                nc_memzero(md5, 16);
-            }
-
-            nc_api_config_hex(md5, hex);
-            checksum.data = hex;
-            checksum.len = 32;
-        }
+    if (len) {
+        nc_consensus_note(NC_CONSENSUS_SUBSCRIBE, note, len);
     }
-
-    if (hosts.len == 0) {
-        nc_str_set(&hosts, "[]");
-    }
-
-    one.len = nc_json_escape_len(s->grouped.data, s->grouped.len)
-              + nc_json_escape_len(clusters->data, clusters->len)
-              + s->name.group.len + hosts.len + checksum.len + 256;
-
-    out->data = nc_pnalloc(r->pool, one.len);
-    if (out->data == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = nc_cpymem(out->data, "{\"name\":\"", 9);
-    p = nc_json_escape(p, s->grouped.data, s->grouped.len);
-    p = nc_cpymem(p, "\",\"groupName\":\"", 15);
-    p = nc_cpymem(p, s->name.group.data, s->name.group.len);
-    p = nc_cpymem(p, "\",\"clusters\":\"", 14);
-    p = nc_json_escape(p, clusters->data, clusters->len);
-    p = nc_cpymem(p, "\",\"cacheMillis\":", 16);
-    p += sprintf((char *) p, "%u", NC_API_NAMING_CACHE_MS);
-    p = nc_cpymem(p, ",\"hosts\":", 9);
-    p = nc_cpymem(p, hosts.data, hosts.len);
-    p += sprintf((char *) p, ",\"lastRefTime\":%" PRIu64 ",\"checksum\":\"",
-                 modified);
-    p = nc_cpymem(p, checksum.data, checksum.len);
-    p = nc_cpymem(p, "\",\"allIPs\":false,\"reachProtectionThreshold\":", 44);
-    p = protect ? nc_cpymem(p, "true", 4) : nc_cpymem(p, "false", 5);
-    p = nc_cpymem(p, ",\"valid\":true}", 14);
-
-    out->len = p - out->data;
-
-    return NC_OK;
-}
-
-
-/* is the name among the comma-separated list */
-static nc_flag_t
-nc_api_naming_in_list(const nc_str_t *list, const u_char *p, size_t len)
-{
-    u_char  *s, *end, *comma;
-
-    s = list->data;
-    end = list->data + list->len;
-
-    while (s < end) {
-        comma = memchr(s, ',', end - s);
-        comma = comma ? comma : end;
-
-        if ((size_t) (comma - s) == len && nc_memcmp(s, p, len) == 0) {
-            return 1;
-        }
-
-        s = comma + 1;
-    }
-
-    return 0;
 }
 
 
@@ -1537,7 +1352,7 @@ nc_api_naming_beat(nc_http_request_t *r, nc_uint_t version)
     interval = rec ? nc_store_naming_instance(rec)->beat_interval : 0;
 
     if (rec && (rec->flags & NC_STORE_NAMING_EPHEMERAL)) {
-        nc_consensus_beat(in->key, in->key_len);
+        nc_consensus_note(NC_CONSENSUS_BEAT, in->key, in->key_len);
     }
 
     nc_store_leave(nc_store);

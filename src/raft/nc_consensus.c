@@ -47,6 +47,7 @@
 #include <nc_store_config.h>
 #include <nc_store_naming.h>
 #include <nc_naming_lease.h>
+#include <nc_naming_push.h>
 #include <nc_auth_crypto.h>
 #include <nc_raft.h>
 #include <nc_raft_log.h>
@@ -424,6 +425,7 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_store_config_init();
     nc_store_naming_init();
     nc_naming_lease_init(nc_cs.log);
+    nc_store_naming_observe(nc_naming_push_changed);
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */
     (void) snprintf(dir, sizeof(dir), "%s/raft", conf->data_dir.data);
@@ -568,6 +570,9 @@ nc_consensus_init(nc_cycle_t *cycle)
         exit(2);
     }
 
+    /* without its socket the registry works, with polling alone */
+    (void) nc_naming_push_init(cycle, nc_cs.log);
+
     nc_cs.tick.handler = nc_consensus_tick;
     nc_cs.tick.timer_index = NC_INVALID_INDEX;
     nc_add_timer(&nc_cs.tick, conf->cluster.heartbeat_interval);
@@ -678,6 +683,11 @@ nc_consensus_frame(nc_channel_t *ch, nc_uint_t type, u_char *body,
 
     case NC_CONSENSUS_BEAT:
         nc_consensus_on_beat(body, len);
+        break;
+
+    case NC_CONSENSUS_SUBSCRIBE:
+        /* pushes leave from the node the client polls */
+        nc_naming_push_subscribe(body, len, nc_current_msec);
         break;
 
     default:
@@ -878,6 +888,8 @@ nc_consensus_leases(void)
                          nc_raft_term(nc_cs.raft), nc_current_msec,
                          nc_max(period, 50),
                          nc_consensus_propose_transition);
+
+    nc_naming_push_tick(nc_current_msec);
 }
 
 
@@ -1750,6 +1762,9 @@ again:
         nc_consensus_publish(applied);
         applied = 0;
 
+        /* the services that batch changed, to their subscribers */
+        nc_naming_push_run(nc_store);
+
         nc_consensus_auth_bootstrap();
 
         /* caught up: a sole voter campaigns, and its no-op goes out now */
@@ -2247,6 +2262,10 @@ nc_consensus_install(const nc_raft_snapshot_t *snap)
 
     nc_consensus_serve_snapshot(path, &marker);
     nc_consensus_publish(snap->index);
+
+    /* what changed is unknown: every subscribed service is pushed */
+    nc_naming_push_all();
+    nc_naming_push_run(nc_store);
 
     nc_log_error(NC_LOG_NOTICE, nc_cs.log, 0,
                  "installed the leader's snapshot at %" PRIu64 " (term %"

@@ -15,6 +15,8 @@
  *               address (add, remove) or the node id in hex (remove)
  *     BEAT      (u16 length, instance key)...: ephemeral instances that
  *               beat; no answer (src/naming/nc_naming_lease.h)
+ *     SUBSCRIBE (u16 length, subscription)...: clients that asked for
+ *               UDP pushes; no answer (src/naming/nc_naming_push.h)
  *
  *   consensus -> worker
  *     RESULT    u64 request id, i64 status, u64 index, u64 revision
@@ -46,6 +48,7 @@
 #define NC_CONSENSUS_TEXT           6
 #define NC_CONSENSUS_MEMBER         7
 #define NC_CONSENSUS_BEAT           8
+#define NC_CONSENSUS_SUBSCRIBE      9
 
 #define NC_CONSENSUS_MEMBER_ADD     1
 #define NC_CONSENSUS_MEMBER_REMOVE  2
@@ -114,8 +117,9 @@ nc_consensus_req_t *nc_consensus_member(nc_uint_t op, const u_char *text,
     size_t len, nc_consensus_done_pt done, void *data);
 void nc_consensus_cancel(nc_consensus_req_t *req);
 
-/* an ephemeral instance beat: batched to the consensus process */
-void nc_consensus_beat(const u_char *key, size_t len);
+/* a note with no answer (BEAT, SUBSCRIBE): batched, and lost without a
+ * consensus process */
+void nc_consensus_note(nc_uint_t type, const u_char *p, size_t len);
 
 
 /* a waiter for the next publication (blocking queries, long-polls) */

@@ -20,7 +20,7 @@
 
 #define NC_CONSENSUS_TIMEOUT      10000    /* ms, a request's deadline */
 #define NC_CONSENSUS_RECONNECT    100      /* ms between connect attempts */
-#define NC_CONSENSUS_BEATS        (256 * 1024)  /* a batch of beats */
+#define NC_CONSENSUS_NOTES        (256 * 1024)  /* a batch of notes */
 
 
 struct nc_consensus_req_s {
@@ -42,7 +42,7 @@ static nc_consensus_req_t *nc_consensus_send(nc_uint_t type,
     const u_char *a, size_t alen, const u_char *b, size_t blen,
     nc_consensus_done_pt done, nc_consensus_text_pt text, void *data);
 static nc_consensus_req_t *nc_consensus_find(uint64_t id);
-static void nc_consensus_flush_beats(nc_event_t *ev);
+static void nc_consensus_flush_notes(nc_event_t *ev);
 static void nc_consensus_finish(nc_consensus_req_t *req, nc_int_t status,
     uint64_t index, uint64_t revision);
 
@@ -59,10 +59,15 @@ static nc_event_t     nc_consensus_reconnect_ev;
 static nc_event_t     nc_consensus_expire_ev;
 static nc_log_t      *nc_consensus_log;
 
-/* beats since the last flush: (u16 length, key) each */
-static u_char        *nc_consensus_beats;
-static size_t         nc_consensus_nbeats;
-static nc_event_t     nc_consensus_beats_ev;
+/* notes since the last flush, (u16 length, note) each: beats, then
+ * subscriptions */
+typedef struct {
+    u_char           *buf;
+    size_t            len;
+} nc_consensus_notes_t;
+
+static nc_consensus_notes_t  nc_consensus_notes[2];
+static nc_event_t            nc_consensus_notes_ev;
 
 
 nc_int_t
@@ -79,8 +84,8 @@ nc_consensus_client_init(nc_cycle_t *cycle)
     nc_consensus_expire_ev.handler = nc_consensus_expire;
     nc_consensus_expire_ev.timer_index = NC_INVALID_INDEX;
 
-    nc_consensus_beats_ev.handler = nc_consensus_flush_beats;
-    nc_consensus_beats_ev.timer_index = NC_INVALID_INDEX;
+    nc_consensus_notes_ev.handler = nc_consensus_flush_notes;
+    nc_consensus_notes_ev.timer_index = NC_INVALID_INDEX;
 
     nc_consensus_connect(&nc_consensus_reconnect_ev);
 
@@ -191,57 +196,72 @@ nc_consensus_member(nc_uint_t op, const u_char *text, size_t len,
 
 /* a frame is { u64 request id, a, b } */
 /*
- * Beats are many and need no answer: those of one loop iteration go in
- * one frame, after the iteration's events (a posted event).  Lost beats
- * (no consensus process) cost nothing the next ones do not repair.
+ * Notes (beats, subscriptions) are many and need no answer: those of one
+ * loop iteration go in one frame per kind, after the iteration's events
+ * (a posted event).  Lost notes (no consensus process) cost nothing the
+ * next ones do not repair.
  */
 void
-nc_consensus_beat(const u_char *key, size_t len)
+nc_consensus_note(nc_uint_t type, const u_char *p, size_t len)
 {
-    if (!nc_consensus_up || len > 0xffff) {
+    nc_consensus_notes_t  *n;
+
+    if (!nc_consensus_up || len > 0xffff
+        || (type != NC_CONSENSUS_BEAT && type != NC_CONSENSUS_SUBSCRIBE))
+    {
         return;
     }
 
-    if (nc_consensus_beats == NULL) {
-        nc_consensus_beats = malloc(NC_CONSENSUS_BEATS);
-        if (nc_consensus_beats == NULL) {
+    n = &nc_consensus_notes[type == NC_CONSENSUS_SUBSCRIBE];
+
+    if (n->buf == NULL) {
+        n->buf = malloc(NC_CONSENSUS_NOTES);
+        if (n->buf == NULL) {
             return;
         }
     }
 
-    if (nc_consensus_nbeats + 2 + len > NC_CONSENSUS_BEATS) {
-        nc_consensus_flush_beats(&nc_consensus_beats_ev);
+    if (n->len + 2 + len > NC_CONSENSUS_NOTES) {
+        nc_consensus_flush_notes(&nc_consensus_notes_ev);
     }
 
-    nc_consensus_beats[nc_consensus_nbeats] = (u_char) len;
-    nc_consensus_beats[nc_consensus_nbeats + 1] = (u_char) (len >> 8);
-    nc_memcpy(nc_consensus_beats + nc_consensus_nbeats + 2, key, len);
-    nc_consensus_nbeats += 2 + len;
+    n->buf[n->len] = (u_char) len;
+    n->buf[n->len + 1] = (u_char) (len >> 8);
+    nc_memcpy(n->buf + n->len + 2, p, len);
+    n->len += 2 + len;
 
-    if (!nc_consensus_beats_ev.posted) {
-        nc_post_event(&nc_consensus_beats_ev);
+    if (!nc_consensus_notes_ev.posted) {
+        nc_post_event(&nc_consensus_notes_ev);
     }
 }
 
 
 static void
-nc_consensus_flush_beats(nc_event_t *ev)
+nc_consensus_flush_notes(nc_event_t *ev)
 {
+    nc_uint_t              i;
+    nc_consensus_notes_t  *n;
+
     if (ev->posted) {
         nc_delete_posted_event(ev);
     }
 
-    if (nc_consensus_nbeats && nc_consensus_up
-        && nc_channel_send(nc_consensus_channel, NC_CONSENSUS_BEAT,
-                           nc_consensus_beats, nc_consensus_nbeats, NULL, 0)
-           != NC_OK)
-    {
-        nc_log_error(NC_LOG_WARN, nc_consensus_log, 0,
-                     "consensus channel full: %zu bytes of beats dropped",
-                     nc_consensus_nbeats);
-    }
+    for (i = 0; i < 2; i++) {
+        n = &nc_consensus_notes[i];
 
-    nc_consensus_nbeats = 0;
+        if (n->len && nc_consensus_up
+            && nc_channel_send(nc_consensus_channel,
+                               i ? NC_CONSENSUS_SUBSCRIBE : NC_CONSENSUS_BEAT,
+                               n->buf, n->len, NULL, 0)
+               != NC_OK)
+        {
+            nc_log_error(NC_LOG_WARN, nc_consensus_log, 0,
+                         "consensus channel full: %zu bytes of %s dropped",
+                         n->len, i ? "subscriptions" : "beats");
+        }
+
+        n->len = 0;
+    }
 }
 
 

@@ -60,6 +60,7 @@ static nc_store_naming_dirty_t  *nc_store_naming_dirty;
 static size_t                    nc_store_naming_ndirty;
 static size_t                    nc_store_naming_cap;   /* a power of 2 */
 static nc_store_iter_t          *nc_store_naming_iter;
+static nc_store_naming_observer_pt  nc_store_naming_observer;
 
 static const nc_str_t  nc_store_naming_empty_object = nc_string("{}");
 static const nc_str_t  nc_store_naming_no_selector =
@@ -82,6 +83,13 @@ nc_store_naming_init(void)
     }
 
     nc_store_apply_register_finish(nc_store_naming_finish);
+}
+
+
+void
+nc_store_naming_observe(nc_store_naming_observer_pt observer)
+{
+    nc_store_naming_observer = observer;
 }
 
 
@@ -1094,6 +1102,10 @@ nc_store_naming_finish(nc_store_t *s, nc_flag_t abort)
 
         if (!abort && rc == NC_OK) {
             rc = nc_store_naming_render(s, d);
+
+            if (rc == NC_OK && nc_store_naming_observer) {
+                nc_store_naming_observer(d->key, d->len);
+            }
         }
 
         free(d->key);

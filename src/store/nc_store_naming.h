@@ -161,6 +161,12 @@ typedef struct {
 
 void nc_store_naming_init(void);
 
+/* told the key of each service whose list a batch rendered (or removed),
+ * before the batch is published (the consensus process pushes after) */
+typedef void (*nc_store_naming_observer_pt)(const u_char *key, size_t len);
+
+void nc_store_naming_observe(nc_store_naming_observer_pt observer);
+
 /* nss/<ns>/<group>@@<service> into buf: its length, 0 if too long */
 size_t nc_store_naming_service_key(u_char *buf, size_t size,
     const nc_store_naming_name_t *n);
