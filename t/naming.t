@@ -8,7 +8,9 @@
 # from the beat JSON), leases (unhealthy after the timeout, healthy on
 # the next beat, removed after the delete timeout), the kinds of a
 # service, services (create, read, update, list, refusing to delete one
-# with instances), the protect threshold, UDP pushes (the test is the
+# with instances), the protect threshold, health checks of persistent
+# instances (TCP against a listener the test opens and closes, HTTP with a
+# path and expected code, NONE set by hand), UDP pushes (the test is the
 # subscriber: plain and gzipped datagrams, acks as numbers and strings, one
 # retry without an ack), bad input everywhere, the operator's endpoints,
 # permissions; and on three members: the same bytes listed everywhere, and
@@ -39,7 +41,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(129);
+my $t = Test::Nacre->new()->plan(146);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -57,6 +59,21 @@ naming:
   beat_interval: 200ms
   unhealthy_after: 1s
   remove_after: 2s
+  health_check: false         # the checks are tested on h
+EOF
+
+$port{h} = port(8899);
+$t->instance('h')->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 1
+auth:
+  enabled: false
+api:
+  listen: 127.0.0.1:%%PORT_8899%%
+naming:
+  check_interval: 200ms
+  check_timeout: 300ms
+  check_times: 2
 EOF
 
 for my $i (1 .. 3) {
@@ -84,7 +101,7 @@ naming:
 EOF
 }
 
-$_->run() for $na, map { $t->instance("n$_") } 1 .. 3;
+$_->run() for $na, $t->instance('h'), map { $t->instance("n$_") } 1 .. 3;
 
 ###############################################################################
 
@@ -631,7 +648,151 @@ ok($na->running(), 'the node runs on');
 
 ###############################################################################
 
-# three members: one truth listed everywhere, leases across a leader change
+# health checks of persistent instances (h: every 200ms, 2 in a row flip)
+
+# a backend the test controls: accepts, answers HTTP with the status in
+# $status_file, notes the request lines; gone when killed
+my $status_file = $t->testdir() . '/backend.status';
+my $request_log = $t->testdir() . '/backend.requests';
+
+sub backend {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
+        LocalPort => $port // 0, Proto => 'tcp', ReuseAddr => 1)
+        or die "backend: $!";
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        while (my $c = $s->accept()) {
+            my $sel = IO::Select->new($c);
+            my $line = '';
+            $line = <$c> // '' if $sel->can_read(0.2);
+            if ($line =~ /^GET /) {
+                open(my $l, '>>', $request_log); print $l $line; close $l;
+                open(my $f, '<', $status_file);
+                my $code = <$f> // 200; close $f;
+                chomp $code;
+                print $c "HTTP/1.1 $code X\r\nContent-Length: 0\r\n\r\n";
+            }
+            close $c;
+        }
+        exit 0;
+    }
+    my $p = $s->sockport();
+    close $s;
+    return ($pid, $p);
+}
+
+sub backend_stop { kill 'KILL', $_[0]; waitpid($_[0], 0); }
+
+sub set_status {
+    open(my $f, '>', $status_file) or die $!; print $f "$_[0]\n"; close $f;
+}
+
+sub hosts_of {
+    my ($who, $service) = @_;
+    return hosts((list($who, serviceName => $service))[0]);
+}
+
+# an instance's own health (a list may show it protected: a service made
+# through the API has a threshold, 0 by default, so all-unhealthy lists
+# every host as healthy)
+sub health_of {
+    my ($who, $service, $ip, $port) = @_;
+    my ($st, $h, $b) = req($who, 'GET', '/nacos/v1/ns/instance',
+        serviceName => $service, ip => $ip, port => $port);
+    my $i = eval { $json->decode($b) } or return "status $st";
+    return $i->{healthy} ? 'up' : 'down';
+}
+
+set_status(200);
+
+$tok = '';
+ok($t->instance('h')->wait_ready(10, port => $port{h}), 'h ready');
+
+my ($bpid, $bport) = backend();
+
+register('h', serviceName => 'tcp-svc', ip => '127.0.0.1', port => $bport,
+    ephemeral => 'false', healthy => 'false');
+ok($t->wait_until(sub {
+    hosts_of('h', 'tcp-svc') eq "127.0.0.1:$bport:DEFAULT:up" }, 5),
+    'TCP check: a listening instance turns healthy');
+
+backend_stop($bpid);
+ok($t->wait_until(sub {
+    hosts_of('h', 'tcp-svc') eq "127.0.0.1:$bport:DEFAULT:down" }, 5),
+    'its listener closed: unhealthy');
+
+($bpid) = backend($bport);
+ok($t->wait_until(sub {
+    hosts_of('h', 'tcp-svc') eq "127.0.0.1:$bport:DEFAULT:up" }, 5),
+    'listening again: healthy again');
+
+# HTTP: the cluster's checker, path and expected code
+($st) = req('h', 'PUT', '/nacos/v1/ns/cluster', serviceName => 'http-svc',
+    clusterName => 'DEFAULT', checkPort => 0, useInstancePort4Check => 'true',
+    healthChecker => '{"type":"HTTP","path":"/health"}');
+is($st, 400, 'cluster settings of a service that does not exist: 400');
+
+req('h', 'POST', '/nacos/v1/ns/service', serviceName => 'http-svc');
+($st, $h, $b) = req('h', 'PUT', '/nacos/v1/ns/cluster',
+    serviceName => 'http-svc', clusterName => 'DEFAULT', checkPort => 0,
+    useInstancePort4Check => 'true',
+    healthChecker => '{"type":"HTTP","path":"/health",'
+        . '"headers":"X-Probe:nacre","expectedResponseCode":200}',
+    metadata => '{"k":"v"}');
+is("$st $b", '200 ok', 'an HTTP checker for the cluster');
+($st, $h, $b) = req('h', 'GET', '/nacos/v1/ns/service',
+    serviceName => 'http-svc');
+like($b, qr/"clusters":\[\{"name":"DEFAULT","healthChecker":\{"type":"HTTP",
+    "path":"\/health","headers":"X-Probe:nacre","expectedResponseCode":200\},
+    "metadata":\{"k":"v"\}\}\]/x, 'the service shows it');
+
+register('h', serviceName => 'http-svc', ip => '127.0.0.1', port => $bport,
+    ephemeral => 'false');
+ok($t->wait_until(sub { -s $request_log }, 5), 'the backend is probed');
+like($t->read_file('backend.requests'), qr{^GET /health HTTP/1\.1\r?$}m,
+    'with a GET of the path');
+
+set_status(503);
+ok($t->wait_until(sub {
+    health_of('h', 'http-svc', '127.0.0.1', $bport) eq 'down' }, 5),
+    'HTTP 503: unhealthy');
+is(hosts_of('h', 'http-svc'), "127.0.0.1:$bport:DEFAULT:up",
+    'listed as healthy all the same: the protect threshold (0) is reached');
+set_status(200);
+ok($t->wait_until(sub {
+    health_of('h', 'http-svc', '127.0.0.1', $bport) eq 'up' }, 5),
+    'HTTP 200 again: healthy');
+
+($st) = req('h', 'PUT', '/nacos/v1/ns/cluster', serviceName => 'http-svc',
+    clusterName => 'DEFAULT', checkPort => 0, useInstancePort4Check => 'true',
+    healthChecker => '{"type":"MYSQL"}');
+is($st, 400, 'a checker nacre does not run: 400');
+
+# NONE: health by hand, and only there
+req('h', 'POST', '/nacos/v1/ns/service', serviceName => 'manual');
+req('h', 'PUT', '/nacos/v1/ns/cluster', serviceName => 'manual',
+    clusterName => 'DEFAULT', checkPort => 0, useInstancePort4Check => 'true',
+    healthChecker => '{"type":"NONE"}');
+register('h', serviceName => 'manual', ip => '127.0.0.1', port => 1,
+    ephemeral => 'false');
+sleep 1;
+is(health_of('h', 'manual', '127.0.0.1', 1), 'up',
+    'NONE: nothing probes it (port 1 would refuse)');
+($st, $h, $b) = req('h', 'PUT', '/nacos/v1/ns/health/instance',
+    serviceName => 'manual', ip => '127.0.0.1', port => 1,
+    healthy => 'false');
+is("$st $b", '200 ok', 'its health set by hand');
+is(health_of('h', 'manual', '127.0.0.1', 1), 'down', 'and so it is');
+($st, $h, $b) = req('h', 'PUT', '/nacos/v1/ns/health/instance',
+    serviceName => 'tcp-svc', ip => '127.0.0.1', port => $bport,
+    healthy => 'false');
+is("$st $b", '400 health check is still working, service: '
+    . 'DEFAULT_GROUP@@tcp-svc', 'not where checks run');
+
+backend_stop($bpid);
+
+
 
 my @names = qw/ n1 n2 n3 /;
 

@@ -151,6 +151,7 @@ nc_api_naming_fail(nc_http_request_t *r, nc_uint_t version, nc_uint_t status,
         { NC_API_NAMING_EXISTS, "service already exist" },
         { NC_API_NAMING_NO_SERVICE, "service not exist" },
         { NC_API_NAMING_NOT_DELETED, "service delete failure" },
+        { NC_API_NAMING_CHECKING, "health check still running" },
         { NC_API_NAMING_NAMESPACE, "illegal namespace" },
         { NC_API_NAMING_SERVER, "server error" },
     };

@@ -7,6 +7,9 @@
  *   GET                  /nacos/v1/ns/service/list     (and v2)
  *   GET                  /nacos/v1/ns/operator/metrics (and ops/, v2)
  *   GET|PUT              /nacos/v1/ns/operator/switches
+ *   PUT                  /nacos/v1/ns/cluster
+ *   PUT                  /nacos/v1/ns/health/instance  (and /health, v2)
+ *   GET                  /nacos/v1/ns/health/checkers
  *   GET                  /nacos/v1/ns/health/server
  */
 
@@ -53,6 +56,9 @@ static nc_int_t nc_api_naming_service_get(nc_http_request_t *r,
     nc_api_naming_svc_t *sv);
 static nc_int_t nc_api_naming_selector(nc_http_request_t *r,
     nc_uint_t version, const nc_str_t *in, nc_str_t *out);
+static nc_int_t nc_api_naming_clusters(nc_http_request_t *r,
+    const nc_store_version_t *v, nc_api_naming_svc_t *sv,
+    const nc_str_t *named, nc_str_t *out);
 static nc_int_t nc_api_naming_service_list_v1(nc_http_request_t *r);
 static nc_int_t nc_api_naming_service_list_v2(nc_http_request_t *r);
 static nc_int_t nc_api_naming_service_list(nc_http_request_t *r,
@@ -64,6 +70,18 @@ static nc_int_t nc_api_naming_metrics(nc_http_request_t *r,
     nc_uint_t version);
 static nc_int_t nc_api_naming_switches(nc_http_request_t *r);
 static nc_int_t nc_api_naming_health(nc_http_request_t *r);
+static nc_int_t nc_api_naming_cluster(nc_http_request_t *r);
+static nc_int_t nc_api_naming_checker(nc_http_request_t *r,
+    const nc_str_t *in, nc_str_t *out);
+static nc_int_t nc_api_naming_checkers(nc_http_request_t *r);
+static nc_int_t nc_api_naming_set_health_v1(nc_http_request_t *r);
+static nc_int_t nc_api_naming_set_health_v2(nc_http_request_t *r);
+static nc_int_t nc_api_naming_set_health(nc_http_request_t *r,
+    nc_uint_t version);
+static void nc_api_naming_cluster_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
+static void nc_api_naming_health_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
 
 
 nc_int_t
@@ -101,7 +119,21 @@ nc_api_naming_service_init_routes(nc_cycle_t *cycle)
                              NC_AUTH_ADMIN, nc_api_naming_switches) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/ns/health/server", 0, NC_AUTH_ANON,
-                             nc_api_naming_health) != NC_OK)
+                             nc_api_naming_health) != NC_OK
+        || nc_http_add_route(NC_HTTP_PUT, "/nacos/v1/ns/cluster", 0,
+                             NC_AUTH_USER, nc_api_naming_cluster) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
+                             "/nacos/v1/ns/health/checkers", 0, NC_AUTH_USER,
+                             nc_api_naming_checkers) != NC_OK
+        || nc_http_add_route(NC_HTTP_PUT, "/nacos/v1/ns/health/instance", 0,
+                             NC_AUTH_USER, nc_api_naming_set_health_v1)
+           != NC_OK
+        || nc_http_add_route(NC_HTTP_PUT, "/nacos/v1/ns/health", 0,
+                             NC_AUTH_USER, nc_api_naming_set_health_v1)
+           != NC_OK
+        || nc_http_add_route(NC_HTTP_PUT, "/nacos/v2/ns/health/instance", 0,
+                             NC_AUTH_USER, nc_api_naming_set_health_v2)
+           != NC_OK)
     {
         return NC_ERROR;
     }
@@ -348,8 +380,8 @@ nc_api_naming_service_written(nc_http_request_t *r, void *data,
 static nc_int_t
 nc_api_naming_service_get(nc_http_request_t *r, nc_api_naming_svc_t *sv)
 {
-    u_char                           *p, *cl, *end, *comma;
-    nc_str_t                          meta, sel, clusters, name;
+    u_char                           *p;
+    nc_str_t                          meta, sel, clusters, name, list;
     const nc_store_record_t          *rec;
     const nc_store_version_t         *v;
     const nc_store_naming_service_t  *h;
@@ -378,10 +410,15 @@ nc_api_naming_service_get(nc_http_request_t *r, nc_api_naming_svc_t *sv)
 
     num[nc_store_naming_double(num, h->protect_threshold)] = '\0';
 
+    if (nc_api_naming_clusters(r, v, sv, &clusters, &list) != NC_OK) {
+        nc_store_leave(nc_store);
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     p = nc_pnalloc(r->pool, 256 + 3 * sv->s.name.ns.len
                             + 3 * sv->s.name.group.len
                             + 6 * sv->s.name.service.len + meta.len + sel.len
-                            + 96 * (clusters.len + 1));
+                            + list.len);
     if (p == NULL) {
         nc_store_leave(nc_store);
         return NC_HTTP_INTERNAL_SERVER_ERROR;
@@ -401,16 +438,130 @@ nc_api_naming_service_get(nc_http_request_t *r, nc_api_naming_svc_t *sv)
     p = nc_cpymem(p, meta.data, meta.len);
     p = nc_cpymem(p, ",\"selector\":", 12);
     p = nc_cpymem(p, sel.data, sel.len);
-    p = nc_cpymem(p, ",\"clusters\":[", 13);
+    p = nc_cpymem(p, ",\"clusters\":", 12);
+    p = nc_cpymem(p, list.data, list.len);
 
-    cl = clusters.data;
-    end = clusters.data + clusters.len;
+    *p++ = '}';
+    name.len = p - name.data;
 
-    while (cl < end) {
+    nc_store_leave(nc_store);
+
+    return nc_api_config_ok(r, sv->s.version, name.data, name.len);
+}
+
+
+/*
+ * [{"name","healthChecker","metadata"},...]: the clusters with settings,
+ * then those only instances name (checked by TCP, the default).
+ */
+static nc_int_t
+nc_api_naming_clusters(nc_http_request_t *r, const nc_store_version_t *v,
+    nc_api_naming_svc_t *sv, const nc_str_t *named, nc_str_t *out)
+{
+    u_char                   *p, *cl, *end, *comma;
+    size_t                    len, plen;
+    nc_str_t                  checker, meta, cname;
+    nc_uint_t                 pass, i, n;
+    nc_array_t               *names;
+    nc_str_t                 *name;
+    nc_store_iter_t          *it;
+    const nc_store_record_t  *rec;
+    u_char                    prefix[NC_STORE_MAX_KEY_LEN];
+
+    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+    if (it == NULL) {
+        return NC_ERROR;
+    }
+
+    nc_memcpy(prefix, sv->key, sv->key_len);
+    prefix[2] = 'c';
+    prefix[sv->key_len] = NC_STORE_NAMING_SEP;
+    plen = sv->key_len + 1;
+
+    len = 2 + 96 * (named->len + 1);
+    p = NULL;
+    out->data = NULL;
+
+    names = nc_array_create(r->pool, 4, sizeof(nc_str_t));
+    if (names == NULL) {
+        return NC_ERROR;
+    }
+
+    /* measure, then write */
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            out->data = nc_pnalloc(r->pool, len);
+            if (out->data == NULL) {
+                return NC_ERROR;
+            }
+
+            p = out->data;
+            *p++ = '[';
+        }
+
+        nc_store_iter_init(it, nc_store, v->root, prefix, plen, NULL, 0);
+
+        while ((rec = nc_store_iter_next(it)) != NULL) {
+            if (rec->value_len < sizeof(nc_store_naming_cluster_t)) {
+                continue;
+            }
+
+            nc_store_naming_field(rec, NC_STORE_NAMING_C_CHECKER, &checker);
+            nc_store_naming_field(rec, NC_STORE_NAMING_C_METADATA, &meta);
+            cname.data = (u_char *) nc_store_record_key(rec) + plen;
+            cname.len = rec->key_len - plen;
+
+            if (pass == 0) {
+                len += cname.len + checker.len + meta.len + 64;
+
+                name = nc_array_push(names);
+                if (name == NULL) {
+                    return NC_ERROR;
+                }
+
+                *name = cname;
+                continue;
+            }
+
+            if (p > out->data + 1) {
+                *p++ = ',';
+            }
+
+            p = nc_cpymem(p, "{\"name\":\"", 9);
+            p = nc_cpymem(p, cname.data, cname.len);
+            p = nc_cpymem(p, "\",\"healthChecker\":", 18);
+            p = nc_cpymem(p, checker.data, checker.len);
+            p = nc_cpymem(p, ",\"metadata\":", 12);
+            p = meta.len ? nc_cpymem(p, meta.data, meta.len)
+                         : nc_cpymem(p, "{}", 2);
+            *p++ = '}';
+        }
+    }
+
+    /* the clusters only instances name */
+    cl = named->data;
+    end = named->data + named->len;
+
+    for ( ; cl < end; cl = comma + 1) {
         comma = memchr(cl, ',', end - cl);
         comma = comma ? comma : end;
 
-        if (cl != clusters.data) {
+        name = names->elts;
+        n = names->nelts;
+
+        for (i = 0; i < n; i++) {
+            if (name[i].len == (size_t) (comma - cl)
+                && nc_memcmp(name[i].data, cl, name[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < n) {
+            continue;                    /* it has settings, listed above */
+        }
+
+        if (p > out->data + 1) {
             *p++ = ',';
         }
 
@@ -418,16 +569,12 @@ nc_api_naming_service_get(nc_http_request_t *r, nc_api_naming_svc_t *sv)
         p = nc_cpymem(p, cl, comma - cl);
         p = nc_cpymem(p, "\",\"healthChecker\":{\"type\":\"TCP\"},"
                          "\"metadata\":{}}", 47);
-
-        cl = comma + 1;
     }
 
-    p = nc_cpymem(p, "]}", 2);
-    name.len = p - name.data;
+    *p++ = ']';
+    out->len = p - out->data;
 
-    nc_store_leave(nc_store);
-
-    return nc_api_config_ok(r, sv->s.version, name.data, name.len);
+    return NC_OK;
 }
 
 
@@ -650,7 +797,7 @@ nc_api_naming_switches(nc_http_request_t *r)
         "{\"name\":\"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00\","
         "\"masters\":null,\"adWeightMap\":{},\"defaultPushCacheMillis\":10000,"
         "\"clientBeatInterval\":%u,\"defaultCacheMillis\":3000,"
-        "\"distroThreshold\":0.7,\"healthCheckEnabled\":true,"
+        "\"distroThreshold\":0.7,\"healthCheckEnabled\":%s,"
         "\"autoChangeHealthCheckEnabled\":true,\"distroEnabled\":false,"
         "\"enableStandalone\":true,\"pushEnabled\":true,\"checkTimes\":3,"
         "\"httpHealthParams\":{\"max\":5000,\"min\":500,\"factor\":0.85},"
@@ -666,7 +813,8 @@ nc_api_naming_switches(nc_http_request_t *r)
         "\"enableAuthentication\":false,\"overriddenServerStatus\":null,"
         "\"defaultInstanceEphemeral\":true,\"healthCheckWhiteList\":[],"
         "\"checksum\":null}",
-        (unsigned) nc_api_naming_conf->beat_interval);
+        (unsigned) nc_api_naming_conf->beat_interval,
+        nc_api_naming_conf->health_check ? "true" : "false");
 
     return nc_http_set_response(r, NC_HTTP_OK, "application/json", p, len);
 }
@@ -680,4 +828,391 @@ nc_api_naming_health(nc_http_request_t *r)
 
     return nc_http_set_response(r, NC_HTTP_OK, "application/json", body,
                                 sizeof(body) - 1);
+}
+
+
+/* --- clusters and health ---------------------------------------------------- */
+
+
+/*
+ * A cluster's settings: healthChecker (TCP, HTTP with path and expected
+ * code, NONE: set by hand), checkPort, useInstancePort4Check, metadata.
+ * Nacos wants all but metadata.
+ */
+static nc_int_t
+nc_api_naming_cluster(nc_http_request_t *r)
+{
+    u_char                   *cmd;
+    size_t                    len, klen;
+    nc_int_t                  rc, port;
+    nc_str_t                  v;
+    nc_api_naming_svc_t      *sv;
+    nc_store_naming_cmd_t     c;
+    static const char        *required[] = {
+        "clusterName", "checkPort", "useInstancePort4Check", "healthChecker"
+    };
+    nc_uint_t                 i;
+
+    sv = nc_pcalloc(r->pool, sizeof(nc_api_naming_svc_t));
+    if (sv == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = nc_api_naming_service(r, NC_API_V1, &sv->s, NC_AUTH_WRITE);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    for (i = 0; i < nc_nelems(required); i++) {
+        nc_api_naming_param(r, required[i], &v);
+        if (v.len == 0) {
+            return nc_api_end(nc_api_naming_missing(r, NC_API_V1,
+                                                    required[i]));
+        }
+    }
+
+    nc_memzero(&c, sizeof(nc_store_naming_cmd_t));
+    c.time = nc_api_config_now();
+
+    nc_api_naming_param(r, "clusterName", &sv->s.name.cluster);
+
+    if (memchr(sv->s.name.cluster.data, NC_STORE_NAMING_SEP,
+               sv->s.name.cluster.len)
+        || memchr(sv->s.name.cluster.data, ',', sv->s.name.cluster.len))
+    {
+        return nc_api_end(nc_api_naming_illegal(r, NC_API_V1, "clusterName"));
+    }
+
+    nc_api_naming_param(r, "checkPort", &v);
+    port = nc_atoi(v.data, v.len);
+
+    if (port < 0 || port > 65535) {
+        return nc_api_end(nc_api_naming_illegal(r, NC_API_V1, "checkPort"));
+    }
+
+    c.beat_interval = (uint32_t) port;
+
+    nc_api_naming_param(r, "useInstancePort4Check", &v);
+    if (nc_api_naming_bool(&v, 0)) {
+        c.what |= NC_STORE_NAMING_W_INSTANCE_PORT;
+    }
+
+    nc_api_naming_param(r, "healthChecker", &v);
+    rc = nc_api_naming_checker(r, &v, &c.extra);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    nc_api_naming_param(r, "metadata", &v);
+    rc = nc_api_naming_metadata(r, NC_API_V1, &v, &c.metadata);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    klen = nc_store_naming_cluster_key(sv->key, sizeof(sv->key), &sv->s.name);
+    if (klen == 0) {
+        return nc_api_end(nc_api_naming_illegal(r, NC_API_V1, "clusterName"));
+    }
+
+    cmd = nc_store_naming_command(r->pool, NC_STORE_NAMING_CLUSTER_SET,
+                                  sv->key, klen, 0, &c, &len);
+    if (cmd == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_api_propose(r, cmd, len, nc_api_naming_cluster_written, sv);
+}
+
+
+static void
+nc_api_naming_cluster_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index)
+{
+    nc_int_t              rc;
+    nc_api_naming_svc_t  *sv;
+
+    sv = data;
+
+    switch (status) {
+
+    case NC_OK:
+        rc = nc_http_set_response(r, NC_HTTP_OK, "text/plain;charset=UTF-8",
+                                  (u_char *) "ok", 2);
+        break;
+
+    case NC_DECLINED:
+        rc = nc_api_naming_fail(r, sv->s.version, NC_HTTP_BAD_REQUEST,
+                                NC_API_NAMING_NO_SERVICE,
+                                "service not found, namespace: %.*s, "
+                                "serviceName: %.*s",
+                                (int) sv->s.name.ns.len, sv->s.name.ns.data,
+                                (int) sv->s.grouped.len, sv->s.grouped.data);
+        break;
+
+    case NC_ERROR:
+        rc = nc_api_naming_illegal(r, sv->s.version, "clusterName");
+        break;
+
+    default:
+        rc = nc_api_naming_unavailable(r, sv->s.version, status);
+        break;
+    }
+
+    nc_http_finalize_request(r, nc_api_end(rc));
+}
+
+
+/* Nacos' healthChecker JSON, written back in one form */
+static nc_int_t
+nc_api_naming_checker(nc_http_request_t *r, const nc_str_t *in,
+    nc_str_t *out)
+{
+    int            n;
+    json_t        *root, *type, *path, *headers, *code;
+    json_int_t     expected;
+    const char    *t;
+    json_error_t   err;
+
+    root = json_loadb((const char *) in->data, in->len, 0, &err);
+    type = json_object_get(root, "type");
+    t = json_is_string(type) ? json_string_value(type) : "";
+
+    if (root == NULL || !json_is_object(root)
+        || (strcmp(t, "TCP") != 0 && strcmp(t, "HTTP") != 0
+            && strcmp(t, "NONE") != 0))
+    {
+        json_decref(root);
+        return nc_api_naming_fail(r, NC_API_V1, NC_HTTP_BAD_REQUEST,
+                                  NC_API_NAMING_INVALID,
+                                  "healthChecker: expected {\"type\":\"TCP\"}, "
+                                  "{\"type\":\"HTTP\",\"path\":...,"
+                                  "\"expectedResponseCode\":...} or "
+                                  "{\"type\":\"NONE\"}");
+    }
+
+    if (strcmp(t, "HTTP") != 0) {
+        out->data = (u_char *) (t[0] == 'T' ? "{\"type\":\"TCP\"}"
+                                            : "{\"type\":\"NONE\"}");
+        out->len = strlen((char *) out->data);
+        json_decref(root);
+        return NC_OK;
+    }
+
+    path = json_object_get(root, "path");
+    headers = json_object_get(root, "headers");
+    code = json_object_get(root, "expectedResponseCode");
+    expected = json_is_integer(code) ? json_integer_value(code) : 200;
+
+    if ((path && !json_is_string(path)) || (headers && !json_is_string(headers))
+        || expected < 100 || expected > 599
+        || (path && (json_string_length(path) > 1024
+                     || strpbrk(json_string_value(path), "\r\n ")))
+        || (headers && json_string_length(headers) > 1024))
+    {
+        json_decref(root);
+        return nc_api_naming_fail(r, NC_API_V1, NC_HTTP_BAD_REQUEST,
+                                  NC_API_NAMING_INVALID,
+                                  "healthChecker: a bad path, headers or "
+                                  "expectedResponseCode");
+    }
+
+    out->len = 128 + 6 * (json_is_string(path) ? json_string_length(path) : 0)
+               + 6 * (json_is_string(headers) ? json_string_length(headers)
+                                               : 0);
+    out->data = nc_pnalloc(r->pool, out->len);
+    if (out->data == NULL) {
+        json_decref(root);
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = sprintf((char *) out->data, "{\"type\":\"HTTP\",\"path\":\"");
+    out->len = n;
+
+    if (json_is_string(path)) {
+        out->len = nc_json_escape(out->data + out->len,
+                                  (u_char *) json_string_value(path),
+                                  json_string_length(path)) - out->data;
+    }
+
+    out->len += sprintf((char *) out->data + out->len, "\",\"headers\":\"");
+
+    if (json_is_string(headers)) {
+        out->len = nc_json_escape(out->data + out->len,
+                                  (u_char *) json_string_value(headers),
+                                  json_string_length(headers)) - out->data;
+    }
+
+    out->len += sprintf((char *) out->data + out->len,
+                        "\",\"expectedResponseCode\":%d}", (int) expected);
+
+    json_decref(root);
+
+    return NC_OK;
+}
+
+
+static nc_int_t
+nc_api_naming_checkers(nc_http_request_t *r)
+{
+    static u_char  body[] = "{\"TCP\":{\"type\":\"TCP\"},\"HTTP\":{\"type\":"
+                            "\"HTTP\",\"path\":\"\",\"headers\":\"\","
+                            "\"expectedResponseCode\":200},\"NONE\":"
+                            "{\"type\":\"NONE\"}}";
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json", body,
+                                sizeof(body) - 1);
+}
+
+
+static nc_int_t
+nc_api_naming_set_health_v1(nc_http_request_t *r)
+{
+    return nc_api_naming_set_health(r, NC_API_V1);
+}
+
+
+static nc_int_t
+nc_api_naming_set_health_v2(nc_http_request_t *r)
+{
+    return nc_api_naming_set_health(r, NC_API_V2);
+}
+
+
+/*
+ * Health set by hand: only for a persistent instance whose cluster is
+ * checked by nobody (NONE); others are the checks' or the beats'.
+ */
+static nc_int_t
+nc_api_naming_set_health(nc_http_request_t *r, nc_uint_t version)
+{
+    u_char                    *cmd;
+    size_t                     len, klen;
+    nc_int_t                   rc, port;
+    nc_str_t                   v, checker;
+    nc_flag_t                  manual;
+    nc_api_naming_svc_t       *sv;
+    nc_store_naming_cmd_t      c;
+    const nc_store_record_t   *rec, *cl;
+    const nc_store_version_t  *sver;
+    u_char                     key[NC_STORE_MAX_KEY_LEN];
+
+    sv = nc_pcalloc(r->pool, sizeof(nc_api_naming_svc_t));
+    if (sv == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = nc_api_naming_service(r, version, &sv->s, NC_AUTH_WRITE);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    nc_api_naming_param(r, "clusterName", &sv->s.name.cluster);
+    if (sv->s.name.cluster.len == 0) {
+        nc_str_set(&sv->s.name.cluster, "DEFAULT");
+    }
+
+    nc_api_naming_param(r, "ip", &sv->s.name.ip);
+    nc_api_naming_param(r, "port", &v);
+    port = v.len ? nc_atoi(v.data, v.len) : -1;
+
+    if (sv->s.name.ip.len == 0 || port < 0 || port > 65535) {
+        return nc_api_end(nc_api_naming_missing(r, version,
+                                                sv->s.name.ip.len ? "port"
+                                                                  : "ip"));
+    }
+
+    sv->s.name.port = (nc_uint_t) port;
+
+    nc_api_naming_param(r, "healthy", &v);
+    if (v.len == 0) {
+        nc_api_naming_param(r, "valid", &v);
+    }
+
+    if (v.len == 0) {
+        return nc_api_end(nc_api_naming_missing(r, version, "healthy"));
+    }
+
+    nc_memzero(&c, sizeof(nc_store_naming_cmd_t));
+    c.time = nc_api_config_now();
+    c.what = NC_STORE_NAMING_W_HEALTHY;
+    c.flags = nc_api_naming_bool(&v, 0) ? NC_STORE_NAMING_HEALTHY : 0;
+
+    klen = nc_store_naming_instance_key(sv->key, sizeof(sv->key), &sv->s.name);
+    len = nc_store_naming_cluster_key(key, sizeof(key), &sv->s.name);
+
+    if (klen == 0 || len == 0) {
+        return nc_api_end(nc_api_naming_illegal(r, version, "serviceName"));
+    }
+
+    sver = nc_store_enter(nc_store);
+    rec = sver ? nc_store_get(nc_store, sver, sv->key, klen) : NULL;
+    cl = sver ? nc_store_get(nc_store, sver, key, len) : NULL;
+
+    manual = 0;
+
+    if (cl) {
+        nc_store_naming_field(cl, NC_STORE_NAMING_C_CHECKER, &checker);
+        manual = checker.len >= 15
+                 && nc_memcmp(checker.data, "{\"type\":\"NONE\"", 14) == 0;
+    }
+
+    if (rec == NULL) {
+        nc_store_leave(nc_store);
+        return nc_api_end(nc_api_naming_fail(r, version, NC_HTTP_BAD_REQUEST,
+                                             NC_API_NAMING_NO_INSTANCE,
+                                             "instance not found"));
+    }
+
+    if ((rec->flags & NC_STORE_NAMING_EPHEMERAL) || !manual) {
+        nc_store_leave(nc_store);
+        return nc_api_end(nc_api_naming_fail(r, version, NC_HTTP_BAD_REQUEST,
+                                             NC_API_NAMING_CHECKING,
+                                             "health check is still working, "
+                                             "service: %.*s",
+                                             (int) sv->s.grouped.len,
+                                             sv->s.grouped.data));
+    }
+
+    nc_store_leave(nc_store);
+
+    cmd = nc_store_naming_command(r->pool, NC_STORE_NAMING_UPDATE, sv->key,
+                                  klen, 0, &c, &len);
+    if (cmd == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_api_propose(r, cmd, len, nc_api_naming_health_written, sv);
+}
+
+
+static void
+nc_api_naming_health_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index)
+{
+    nc_int_t              rc;
+    nc_api_naming_svc_t  *sv;
+
+    sv = data;
+
+    switch (status) {
+
+    case NC_OK:
+        rc = sv->s.version == NC_API_V1
+             ? nc_http_set_response(r, NC_HTTP_OK, "text/plain;charset=UTF-8",
+                                    (u_char *) "ok", 2)
+             : nc_api_config_ok(r, sv->s.version, (u_char *) "\"ok\"", 4);
+        break;
+
+    case NC_DECLINED:
+        rc = nc_api_naming_fail(r, sv->s.version, NC_HTTP_BAD_REQUEST,
+                                NC_API_NAMING_NO_INSTANCE,
+                                "instance not found");
+        break;
+
+    default:
+        rc = nc_api_naming_unavailable(r, sv->s.version, status);
+        break;
+    }
+
+    nc_http_finalize_request(r, nc_api_end(rc));
 }

@@ -418,7 +418,23 @@ static const nc_conf_cmd_t  nc_conf_naming_cmds[] = {
 
     { nc_string("remove_after"), NC_CONF_T_MSEC, 0,
       offsetof(nc_conf_naming_t, remove_after), 100, 24 * 3600 * 1000,
-      "30s", NULL }
+      "30s", NULL },
+
+    { nc_string("health_check"), NC_CONF_T_FLAG, 0,
+      offsetof(nc_conf_naming_t, health_check), 0, 0, "true", NULL },
+
+    { nc_string("check_interval"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_naming_t, check_interval), 100, 3600 * 1000, "5s",
+      NULL },
+
+    { nc_string("check_timeout"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_naming_t, check_timeout), 10, 60 * 1000, "2s", NULL },
+
+    { nc_string("check_times"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_naming_t, check_times), 1, 100, "3", NULL },
+
+    { nc_string("check_concurrency"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_naming_t, check_concurrency), 1, 1024, "64", NULL }
 };
 
 

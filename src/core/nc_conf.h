@@ -111,6 +111,14 @@ typedef struct {
     nc_msec_t       beat_interval;             /* 5s: told to clients */
     nc_msec_t       unhealthy_after;           /* 15s */
     nc_msec_t       remove_after;              /* 30s */
+
+    /* persistent instances: the leader's TCP and HTTP checks */
+    nc_flag_t       health_check;              /* true; false: health is
+                                                  what it was set to */
+    nc_msec_t       check_interval;            /* 5s, per instance */
+    nc_msec_t       check_timeout;             /* 2s */
+    nc_uint_t       check_times;               /* 3 in a row flip health */
+    nc_uint_t       check_concurrency;         /* 64 at once */
 } nc_conf_naming_t;
 
 

@@ -48,6 +48,7 @@
 #include <nc_store_naming.h>
 #include <nc_naming_lease.h>
 #include <nc_naming_push.h>
+#include <nc_naming_check.h>
 #include <nc_auth_crypto.h>
 #include <nc_raft.h>
 #include <nc_raft_log.h>
@@ -407,7 +408,9 @@ nc_consensus_init(nc_cycle_t *cycle)
 
     if (nc_event_init(nc_cs.log, 512) != NC_OK
         || nc_connections_init(NC_CONSENSUS_MAX_WORKERS + NC_PEER_MAX_PEERS
-                               + NC_PEER_MAX_LINKS + 64, nc_cs.log)
+                               + NC_PEER_MAX_LINKS + 64
+                               + cycle->conf->naming.check_concurrency,
+                               nc_cs.log)
            != NC_OK)
     {
         exit(2);
@@ -425,6 +428,7 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_store_config_init();
     nc_store_naming_init();
     nc_naming_lease_init(nc_cs.log);
+    nc_naming_check_init(nc_cs.log, &cycle->conf->naming);
     nc_store_naming_observe(nc_naming_push_changed);
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */
@@ -874,6 +878,7 @@ nc_consensus_propose_transition(const u_char *cmd, size_t len)
 static void
 nc_consensus_leases(void)
 {
+    nc_flag_t          leader;
     nc_msec_t          period;
     nc_conf_naming_t  *ncf;
 
@@ -882,11 +887,14 @@ nc_consensus_leases(void)
     /* judged at least four times within the shortest timeout */
     period = nc_min(1000, ncf->unhealthy_after / 4);
 
-    nc_naming_lease_tick(nc_store,
-                         nc_raft_role(nc_cs.raft) == NC_RAFT_LEADER
-                         && !nc_cs.transferring,
+    leader = nc_raft_role(nc_cs.raft) == NC_RAFT_LEADER && !nc_cs.transferring;
+
+    nc_naming_lease_tick(nc_store, leader, nc_raft_term(nc_cs.raft),
+                         nc_current_msec, nc_max(period, 50),
+                         nc_consensus_propose_transition);
+
+    nc_naming_check_tick(nc_store, leader && ncf->health_check,
                          nc_raft_term(nc_cs.raft), nc_current_msec,
-                         nc_max(period, 50),
                          nc_consensus_propose_transition);
 
     nc_naming_push_tick(nc_current_msec);

@@ -36,6 +36,9 @@ static nc_int_t nc_store_naming_instance_op(nc_store_t *s,
 static nc_int_t nc_store_naming_service_op(nc_store_t *s,
     const nc_store_cmd_t *c, const nc_store_naming_cmd_t *cmd,
     uint64_t index);
+static nc_int_t nc_store_naming_cluster_op(nc_store_t *s,
+    const nc_store_cmd_t *c, const nc_store_naming_cmd_t *cmd,
+    uint64_t index);
 static nc_int_t nc_store_naming_put_instance(nc_store_t *s,
     const u_char *key, size_t key_len, uint64_t index, uint32_t flags,
     const nc_store_naming_instance_t *head, const nc_str_t *field);
@@ -72,7 +75,7 @@ nc_store_naming_init(void)
 {
     nc_uint_t  op;
 
-    for (op = NC_STORE_NAMING_REGISTER; op <= NC_STORE_NAMING_SERVICE_DELETE;
+    for (op = NC_STORE_NAMING_REGISTER; op <= NC_STORE_NAMING_CLUSTER_SET;
          op++)
     {
         nc_store_apply_register(op, nc_store_naming_apply,
@@ -117,6 +120,26 @@ nc_store_naming_service_key(u_char *buf, size_t size,
     (void) nc_cpymem(p, n->service.data, n->service.len);
 
     return len;
+}
+
+
+size_t
+nc_store_naming_cluster_key(u_char *buf, size_t size,
+    const nc_store_naming_name_t *n)
+{
+    size_t  len;
+
+    len = nc_store_naming_service_key(buf, size, n);
+
+    if (len == 0 || len + 1 + n->cluster.len > size) {
+        return 0;
+    }
+
+    buf[2] = 'c';                        /* nss/ -> nsc/ */
+    buf[len] = NC_STORE_NAMING_SEP;
+    nc_memcpy(buf + len + 1, n->cluster.data, n->cluster.len);
+
+    return len + 1 + n->cluster.len;
 }
 
 
@@ -302,6 +325,10 @@ nc_store_naming_field(const nc_store_record_t *rec, nc_uint_t f,
     if (nc_store_record_key(rec)[2] == 's') {             /* nss/ */
         len = nc_store_naming_service(rec)->len;
         p += sizeof(nc_store_naming_service_t);
+
+    } else if (nc_store_record_key(rec)[2] == 'c') {      /* nsc/ */
+        len = nc_store_naming_cluster(rec)->len;
+        p += sizeof(nc_store_naming_cluster_t);
 
     } else {
         len = nc_store_naming_instance(rec)->len;
@@ -556,6 +583,10 @@ nc_store_naming_apply(nc_store_t *s, const nc_raft_entry_t *e,
     }
 
     res->revision = e->index;
+
+    if (c.op == NC_STORE_NAMING_CLUSTER_SET) {
+        return nc_store_naming_cluster_op(s, &c, &cmd, e->index);
+    }
 
     if (c.op >= NC_STORE_NAMING_SERVICE_CREATE) {
         return nc_store_naming_service_op(s, &c, &cmd, e->index);
@@ -859,12 +890,96 @@ nc_store_naming_service_op(nc_store_t *s, const nc_store_cmd_t *c,
             return NC_ERROR;
         }
 
+        /* its clusters' settings go with it */
+        prefix[2] = 'c';
+        rc = nc_store_apply_delete_prefix(s, prefix, len);
+        if (rc != NC_OK) {
+            return rc;
+        }
+
         rc = nc_store_delete(s, c->key, c->key_len);
         return rc == NC_DECLINED ? NC_OK : rc;
 
     default:
         return NC_ERROR;
     }
+}
+
+
+static nc_int_t
+nc_store_naming_cluster_op(nc_store_t *s, const nc_store_cmd_t *c,
+    const nc_store_naming_cmd_t *cmd, uint64_t index)
+{
+    u_char                            *sep, *p;
+    size_t                             slen, len;
+    nc_int_t                           rc;
+    nc_uint_t                          f;
+    nc_str_t                           field[NC_STORE_NAMING_S_NFIELDS];
+    nc_store_record_t                 *rec;
+    nc_store_naming_cluster_t         *h;
+    nc_store_naming_service_t          sh;
+    const nc_store_record_t           *svc;
+    u_char                             skey[NC_STORE_MAX_KEY_LEN];
+
+    /* nsc/<ns>/<group>@@<service>\x1f<cluster> */
+    sep = c->key_len > sizeof(NC_STORE_NAMING_CLUSTER) - 1
+          && nc_memcmp(c->key, NC_STORE_NAMING_CLUSTER,
+                       sizeof(NC_STORE_NAMING_CLUSTER) - 1) == 0
+          ? memchr(c->key, NC_STORE_NAMING_SEP, c->key_len) : NULL;
+
+    if (sep == NULL || sep + 1 == c->key + c->key_len
+        || memchr(sep + 1, NC_STORE_NAMING_SEP, c->key + c->key_len - sep - 1)
+        || memmem(c->key, sep - c->key, "@@", 2) == NULL)
+    {
+        return NC_ERROR;
+    }
+
+    slen = sep - c->key;
+    nc_memcpy(skey, c->key, slen);
+    skey[2] = 's';
+
+    svc = nc_store_lookup(s, skey, slen);
+
+    if (svc == NULL || svc->value_len < sizeof(nc_store_naming_service_t)) {
+        return NC_DECLINED;
+    }
+
+    /* a service with settings is kept when it empties */
+    if (!(nc_store_naming_service(svc)->flags & NC_STORE_NAMING_S_EXPLICIT)) {
+        sh = *nc_store_naming_service(svc);
+        sh.flags |= NC_STORE_NAMING_S_EXPLICIT;
+
+        for (f = 0; f < NC_STORE_NAMING_S_NFIELDS; f++) {
+            nc_store_naming_field(svc, f, &field[f]);
+        }
+
+        rc = nc_store_naming_put_service(s, skey, slen, index, &sh, field);
+        if (rc != NC_OK) {
+            return rc;
+        }
+    }
+
+    len = sizeof(nc_store_naming_cluster_t) + cmd->extra.len
+          + cmd->metadata.len;
+
+    rec = nc_store_record_alloc(s, c->key, c->key_len, NC_STORE_T_NAMING, len,
+                                index);
+    if (rec == NULL) {
+        return NC_STORE_FULL;
+    }
+
+    h = (nc_store_naming_cluster_t *) nc_store_record_value(rec);
+    h->check_port = cmd->beat_interval;
+    h->flags = (cmd->what & NC_STORE_NAMING_W_INSTANCE_PORT)
+               ? NC_STORE_NAMING_C_INSTANCE_PORT : 0;
+    h->len[NC_STORE_NAMING_C_CHECKER] = (uint32_t) cmd->extra.len;
+    h->len[NC_STORE_NAMING_C_METADATA] = (uint32_t) cmd->metadata.len;
+
+    p = (u_char *) (h + 1);
+    p = nc_cpymem(p, cmd->extra.data, cmd->extra.len);
+    (void) nc_cpymem(p, cmd->metadata.data, cmd->metadata.len);
+
+    return nc_store_insert(s, rec);
 }
 
 

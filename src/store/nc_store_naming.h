@@ -5,6 +5,8 @@
  *   nss/<ns>/<group>@@<service>                      a service
  *   nsi/<ns>/<group>@@<service>\x1f<cluster>\x1f<ip>\x1f<port>
  *                                                    an instance
+ *   nsc/<ns>/<group>@@<service>\x1f<cluster>         a cluster's settings:
+ *                                                    its health check
  *
  * Names never hold '/', '@@' (but the one) or control characters, so the
  * instances of a service are exactly the keys under its instance prefix
@@ -38,6 +40,7 @@
 
 #define NC_STORE_NAMING_SERVICE     "nss/"
 #define NC_STORE_NAMING_INSTANCE    "nsi/"
+#define NC_STORE_NAMING_CLUSTER     "nsc/"
 #define NC_STORE_NAMING_SEP         '\x1f'
 
 /* record flags (nc_store_record_t.flags) of an instance */
@@ -69,6 +72,19 @@ typedef struct {
     uint32_t            len[NC_STORE_NAMING_I_NFIELDS];
     uint32_t            pad;
 } nc_store_naming_instance_t;
+
+/* cluster fields */
+#define NC_STORE_NAMING_C_CHECKER   0        /* healthChecker, a JSON object */
+#define NC_STORE_NAMING_C_METADATA  1        /* a JSON object of strings */
+#define NC_STORE_NAMING_C_NFIELDS   2
+
+#define NC_STORE_NAMING_C_INSTANCE_PORT  0x01  /* check the instance's port */
+
+typedef struct {
+    uint32_t            check_port;
+    uint32_t            flags;           /* NC_STORE_NAMING_C_* */
+    uint32_t            len[NC_STORE_NAMING_C_NFIELDS];
+} nc_store_naming_cluster_t;
 
 /* service fields */
 #define NC_STORE_NAMING_S_METADATA  0        /* a JSON object of strings */
@@ -116,7 +132,13 @@ typedef struct {
  *                  one made by the service API
  *   SERVICE_UPDATE the same (no selector: the one there is stays);
  *                  declined if there is no service
- *   SERVICE_DELETE declined if absent; refused (NC_ERROR) with instances
+ *   SERVICE_DELETE declined if absent; refused (NC_ERROR) with instances;
+ *                  takes its clusters' settings with it
+ *   CLUSTER_SET    nsc/...: a cluster's settings, made or replaced: the
+ *                  checker (extra), metadata, the check port
+ *                  (beat_interval) and NC_STORE_NAMING_W_INSTANCE_PORT in
+ *                  what; the service must exist, and is kept from then on
+ *                  as one made by the service API (it has settings)
  */
 #define NC_STORE_NAMING_REGISTER       (NC_STORE_OP_DOMAIN + 24)
 #define NC_STORE_NAMING_DEREGISTER     (NC_STORE_OP_DOMAIN + 25)
@@ -126,11 +148,13 @@ typedef struct {
 #define NC_STORE_NAMING_SERVICE_CREATE (NC_STORE_OP_DOMAIN + 29)
 #define NC_STORE_NAMING_SERVICE_UPDATE (NC_STORE_OP_DOMAIN + 30)
 #define NC_STORE_NAMING_SERVICE_DELETE (NC_STORE_OP_DOMAIN + 31)
+#define NC_STORE_NAMING_CLUSTER_SET    (NC_STORE_OP_DOMAIN + 32)
 
 #define NC_STORE_NAMING_W_WEIGHT    0x01
 #define NC_STORE_NAMING_W_ENABLED   0x02
 #define NC_STORE_NAMING_W_HEALTHY   0x04
 #define NC_STORE_NAMING_W_METADATA  0x08
+#define NC_STORE_NAMING_W_INSTANCE_PORT 0x10
 
 #define NC_STORE_NAMING_CMD_FIXED   (8 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4)
 
@@ -174,6 +198,9 @@ size_t nc_store_naming_service_key(u_char *buf, size_t size,
  * service's instances; with ip empty: of one cluster's */
 size_t nc_store_naming_instance_key(u_char *buf, size_t size,
     const nc_store_naming_name_t *n);
+/* nsc/<ns>/<group>@@<service>\x1f<cluster>: its length, 0 if too long */
+size_t nc_store_naming_cluster_key(u_char *buf, size_t size,
+    const nc_store_naming_name_t *n);
 /* the parts of an instance key, pointing into it; NC_OK or NC_ERROR */
 nc_int_t nc_store_naming_parse_instance(const u_char *key, size_t len,
     nc_store_naming_name_t *n);
@@ -201,6 +228,8 @@ size_t nc_store_naming_double(u_char *buf, double v);
     ((const nc_store_naming_instance_t *) nc_store_record_value(rec))
 #define nc_store_naming_service(rec)                                          \
     ((const nc_store_naming_service_t *) nc_store_record_value(rec))
+#define nc_store_naming_cluster(rec)                                          \
+    ((const nc_store_naming_cluster_t *) nc_store_record_value(rec))
 
 
 #endif /* _NC_STORE_NAMING_H_INCLUDED_ */
