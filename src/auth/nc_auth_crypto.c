@@ -10,6 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 
@@ -436,21 +438,65 @@ nc_auth_token_parse(const u_char *p, size_t len, const u_char **user,
 }
 
 
+/*
+ * HMAC-SHA256 of a token.  Every request with a token comes here: the
+ * keyed context is made once per key (per thread) and copied, where the
+ * one-shot HMAC() would look the algorithm up and key it each time.
+ */
 static nc_int_t
 nc_auth_token_mac(const u_char *key, const u_char *p, size_t len,
     u_char *sig)
 {
-    unsigned  n;
+    size_t        n;
+    nc_int_t      rc;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
 
-    n = 0;
+    static __thread EVP_MAC      *mac;
+    static __thread EVP_MAC_CTX  *keyed;
+    static __thread u_char        keyed_with[NC_AUTH_KEY_LEN];
 
-    if (HMAC(EVP_sha256(), key, NC_AUTH_KEY_LEN, p, len, sig, &n) == NULL
-        || n != NC_AUTH_HASH_LEN)
+    if (mac == NULL) {
+        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (mac == NULL) {
+            return NC_ERROR;
+        }
+    }
+
+    if (keyed == NULL
+        || CRYPTO_memcmp(keyed_with, key, NC_AUTH_KEY_LEN) != 0)
     {
+        EVP_MAC_CTX_free(keyed);
+
+        keyed = EVP_MAC_CTX_new(mac);
+        params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        if (keyed == NULL
+            || EVP_MAC_init(keyed, key, NC_AUTH_KEY_LEN, params) != 1)
+        {
+            EVP_MAC_CTX_free(keyed);
+            keyed = NULL;
+            return NC_ERROR;
+        }
+
+        nc_memcpy(keyed_with, key, NC_AUTH_KEY_LEN);
+    }
+
+    ctx = EVP_MAC_CTX_dup(keyed);
+    if (ctx == NULL) {
         return NC_ERROR;
     }
 
-    return NC_OK;
+    n = 0;
+    rc = EVP_MAC_update(ctx, p, len) == 1
+         && EVP_MAC_final(ctx, sig, &n, NC_AUTH_HASH_LEN) == 1
+         && n == NC_AUTH_HASH_LEN
+         ? NC_OK : NC_ERROR;
+
+    EVP_MAC_CTX_free(ctx);
+
+    return rc;
 }
 
 

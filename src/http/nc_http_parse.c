@@ -1298,16 +1298,11 @@ nc_http_form_next(u_char **pos, u_char *end, nc_str_t *key, nc_str_t *value)
         return NC_DONE;
     }
 
+    /* memchr: long values (JSON in a query) are common */
     k = p;
-    eq = NULL;
-
-    while (p < end && *p != '&') {
-        if (*p == '=' && eq == NULL) {
-            eq = p;
-        }
-
-        p++;
-    }
+    p = memchr(k, '&', end - k);
+    p = p ? p : end;
+    eq = memchr(k, '=', p - k);
 
     if (eq == NULL) {
         key->data = k;

@@ -21,6 +21,7 @@
 #define NC_CONSENSUS_TIMEOUT      10000    /* ms, a request's deadline */
 #define NC_CONSENSUS_RECONNECT    100      /* ms between connect attempts */
 #define NC_CONSENSUS_NOTES        (256 * 1024)  /* a batch of notes */
+#define NC_CONSENSUS_NOTES_DELAY  10       /* ms a note may wait */
 
 
 struct nc_consensus_req_s {
@@ -196,10 +197,9 @@ nc_consensus_member(nc_uint_t op, const u_char *text, size_t len,
 
 /* a frame is { u64 request id, a, b } */
 /*
- * Notes (beats, subscriptions) are many and need no answer: those of one
- * loop iteration go in one frame per kind, after the iteration's events
- * (a posted event).  Lost notes (no consensus process) cost nothing the
- * next ones do not repair.
+ * Notes (beats, subscriptions) are many and need no answer: those of a
+ * few milliseconds go in one frame per kind.  Lost notes (no consensus
+ * process) cost nothing the next ones do not repair.
  */
 void
 nc_consensus_note(nc_uint_t type, const u_char *p, size_t len)
@@ -230,8 +230,10 @@ nc_consensus_note(nc_uint_t type, const u_char *p, size_t len)
     nc_memcpy(n->buf + n->len + 2, p, len);
     n->len += 2 + len;
 
-    if (!nc_consensus_notes_ev.posted) {
-        nc_post_event(&nc_consensus_notes_ev);
+    /* a few ms of notes in one frame: one wakeup of the consensus process
+     * instead of one per loop turn */
+    if (!nc_consensus_notes_ev.timer_set) {
+        nc_add_timer(&nc_consensus_notes_ev, NC_CONSENSUS_NOTES_DELAY);
     }
 }
 
@@ -242,8 +244,8 @@ nc_consensus_flush_notes(nc_event_t *ev)
     nc_uint_t              i;
     nc_consensus_notes_t  *n;
 
-    if (ev->posted) {
-        nc_delete_posted_event(ev);
+    if (ev->timer_set) {
+        nc_del_timer(ev);
     }
 
     for (i = 0; i < 2; i++) {
