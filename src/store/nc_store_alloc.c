@@ -12,9 +12,13 @@
  *   large             runs of 4 KiB pages: free lists by length (1..63,
  *                     and one first-fit list for longer runs), coalesced
  *                     with free neighbours through the page map; the
- *                     interior of a freed large run is given back to the
- *                     kernel (MADV_REMOVE), so the region costs what is
- *                     live, not what it once held
+ *                     interior of a freed run of NC_STORE_RELEASE_PAGES or
+ *                     more is given back to the kernel (MADV_REMOVE), so
+ *                     the region costs what is live, not what it once
+ *                     held.  Shorter runs stay: rewritten records (a
+ *                     service's list, an item) free and take them again
+ *                     at once, and giving them back each time costs a
+ *                     system call, then page faults and zeroing
  */
 
 #include <nc_config.h>
@@ -24,6 +28,7 @@
 
 
 #define NC_STORE_SMALL_MAX      8192
+#define NC_STORE_RELEASE_PAGES  64       /* 256 KiB: given back when free */
 #define NC_STORE_NSMALL         36
 
 #define NC_PAGE_FREE_HEAD       0x80000000u
@@ -183,12 +188,6 @@ nc_store_free(nc_store_t *s, nc_shm_off_t off, size_t size)
                                   npages * NC_STORE_PAGE_SIZE,
                                   memory_order_relaxed);
 
-        /* the kernel takes the pages back; the first keeps the links */
-        if (npages > 1) {
-            (void) madvise(nc_store_ptr(s, off + NC_STORE_PAGE_SIZE),
-                           (npages - 1) * NC_STORE_PAGE_SIZE, MADV_REMOVE);
-        }
-
         nc_store_free_pages(s, off, npages);
         return;
     }
@@ -335,9 +334,19 @@ nc_store_free_pages(nc_store_t *s, nc_shm_off_t off, uint64_t npages)
     /* a run that ends at the top lowers the top instead */
     if (off + n * NC_STORE_PAGE_SIZE == a->top) {
         a->top = off;
-        (void) madvise(nc_store_ptr(s, off), n * NC_STORE_PAGE_SIZE,
-                       MADV_REMOVE);
+
+        if (n >= NC_STORE_RELEASE_PAGES) {
+            (void) madvise(nc_store_ptr(s, off), n * NC_STORE_PAGE_SIZE,
+                           MADV_REMOVE);
+        }
+
         return;
+    }
+
+    /* the kernel takes a long run's pages back; the first keeps the links */
+    if (n >= NC_STORE_RELEASE_PAGES) {
+        (void) madvise(nc_store_ptr(s, off + NC_STORE_PAGE_SIZE),
+                       (n - 1) * NC_STORE_PAGE_SIZE, MADV_REMOVE);
     }
 
     nc_store_run_link(s, off, n);

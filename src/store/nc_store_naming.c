@@ -63,6 +63,10 @@ static nc_store_naming_dirty_t  *nc_store_naming_dirty;
 static size_t                    nc_store_naming_ndirty;
 static size_t                    nc_store_naming_cap;   /* a power of 2 */
 static nc_store_iter_t          *nc_store_naming_iter;
+static nc_str_t                 *nc_store_naming_parts;   /* render's */
+static size_t                    nc_store_naming_nparts;
+static nc_str_t                 *nc_store_naming_cl;
+static size_t                    nc_store_naming_ncl;
 static nc_store_naming_observer_pt  nc_store_naming_observer;
 
 static const nc_str_t  nc_store_naming_empty_object = nc_string("{}");
@@ -1236,24 +1240,25 @@ nc_store_naming_finish(nc_store_t *s, nc_flag_t abort)
  * The service's list: the host objects of its enabled instances in key
  * order, their count and health, their clusters, the MD5 of the list.  A
  * service nobody made through the service API goes with its last
- * instance.
+ * instance.  One walk notes where each host object is; the new record is
+ * then written at once, the list straight into it.
  */
 static nc_int_t
 nc_store_naming_render(nc_store_t *s, nc_store_naming_dirty_t *d)
 {
-    u_char                           *p, *hosts, *clusters;
-    size_t                            plen, hlen, clen;
-    nc_uint_t                         f, pass;
-    nc_int_t                          rc;
+    u_char                           *p, *sep, *hosts;
+    size_t                            plen, hlen, clen, len, i, nparts,
+                                      nclusters;
+    nc_uint_t                         f;
     nc_str_t                          field[NC_STORE_NAMING_S_NFIELDS],
-                                      host, last;
+                                      cluster, last, *part;
     unsigned int                      mdlen;
-    nc_store_naming_name_t            n;
-    nc_store_naming_service_t         head;
-    const nc_store_record_t          *svc, *rec;
+    nc_store_record_t                *rec;
+    nc_store_naming_service_t         head, *h;
+    const nc_store_record_t          *svc, *ir;
     const nc_store_naming_service_t  *oh;
     u_char                            prefix[NC_STORE_MAX_KEY_LEN];
-    u_char                            md5[16], hex[32];
+    u_char                            md5[16];
 
     svc = nc_store_lookup(s, d->key, d->len);
     if (svc == NULL || svc->value_len < sizeof(nc_store_naming_service_t)) {
@@ -1262,122 +1267,141 @@ nc_store_naming_render(nc_store_t *s, nc_store_naming_dirty_t *d)
 
     oh = nc_store_naming_service(svc);
     head = *oh;
+    head.instances = 0;
+    head.hosts = 0;
+    head.healthy = 0;
+    head.ephemeral = 0;
+    head.modified = d->modified;
 
     nc_memcpy(prefix, d->key, d->len);
     prefix[2] = 'i';
     prefix[d->len] = NC_STORE_NAMING_SEP;
     plen = d->len + 1;
 
-    hosts = NULL;
-    clusters = NULL;
-    hlen = 0;
+    nparts = 0;
+    nclusters = 0;
+    hlen = 2;                            /* [] */
     clen = 0;
+    last.len = 0;
+    last.data = NULL;
 
-    /* twice: measure, then write */
-    for (pass = 0; pass < 2; pass++) {
-
-        if (pass == 1) {
-            hosts = malloc(hlen + clen + 1);
-            if (hosts == NULL) {
-                return NC_STORE_FULL;
-            }
-
-            clusters = hosts + hlen;
-        }
-
-        head.instances = 0;
-        head.hosts = 0;
-        head.healthy = 0;
-        head.ephemeral = 0;
-        hlen = 0;
-        clen = 0;
-        last.len = 0;
-        last.data = NULL;
-
-        if (nc_store_naming_first(s, prefix, plen) == NULL) {
-            break;
-        }
-
+    if (nc_store_naming_first(s, prefix, plen) != NULL) {
         nc_store_iter_init(nc_store_naming_iter, s, *nc_store_batch_root(s),
                            prefix, plen, NULL, 0);
 
-        p = hosts;
-        hlen = 1;                        /* [ */
-
-        if (p) {
-            *p++ = '[';
-        }
-
-        while ((rec = nc_store_iter_next(nc_store_naming_iter)) != NULL) {
+        while ((ir = nc_store_iter_next(nc_store_naming_iter)) != NULL) {
             head.instances++;
+            head.ephemeral += (ir->flags & NC_STORE_NAMING_EPHEMERAL) != 0;
 
-            if (rec->flags & NC_STORE_NAMING_EPHEMERAL) {
-                head.ephemeral++;
-            }
-
-            if (!(rec->flags & NC_STORE_NAMING_ENABLED)
-                || nc_store_naming_parse_instance(nc_store_record_key(rec),
-                                                  rec->key_len, &n)
-                   != NC_OK)
-            {
+            if (!(ir->flags & NC_STORE_NAMING_ENABLED)) {
                 continue;
             }
 
+            /* the cluster: from the end of the prefix to the next SEP */
+            cluster.data = (u_char *) nc_store_record_key(ir) + plen;
+            sep = memchr(cluster.data, NC_STORE_NAMING_SEP, ir->key_len - plen);
+            if (sep == NULL) {
+                continue;
+            }
+
+            cluster.len = sep - cluster.data;
+
+            if (nparts == nc_store_naming_nparts) {
+                part = realloc(nc_store_naming_parts,
+                               (nparts ? 2 * nparts : 64) * sizeof(nc_str_t));
+                if (part == NULL) {
+                    return NC_STORE_FULL;
+                }
+
+                nc_store_naming_parts = part;
+                nc_store_naming_nparts = nparts ? 2 * nparts : 64;
+            }
+
+            part = &nc_store_naming_parts[nparts++];
+            nc_store_naming_field(ir, NC_STORE_NAMING_I_HOST, part);
+
+            hlen += part->len + (nparts > 1);
             head.hosts++;
+            head.healthy += (ir->flags & NC_STORE_NAMING_HEALTHY) != 0;
 
-            if (rec->flags & NC_STORE_NAMING_HEALTHY) {
-                head.healthy++;
-            }
-
-            nc_store_naming_field(rec, NC_STORE_NAMING_I_HOST, &host);
-
-            if (head.hosts > 1) {
-                hlen++;
-                if (p) {
-                    *p++ = ',';
-                }
-            }
-
-            hlen += host.len;
-            if (p) {
-                p = nc_cpymem(p, host.data, host.len);
-            }
-
-            /* in key order: a cluster's instances are together */
-            if (last.data == NULL || last.len != n.cluster.len
-                || nc_memcmp(last.data, n.cluster.data, last.len) != 0)
+            /* in key order a cluster's instances come together */
+            if (last.data == NULL || last.len != cluster.len
+                || nc_memcmp(last.data, cluster.data, last.len) != 0)
             {
-                if (clen) {
-                    if (clusters) {
-                        clusters[clen] = ',';
+                if (nclusters == nc_store_naming_ncl) {
+                    part = realloc(nc_store_naming_cl,
+                                   (nclusters ? 2 * nclusters : 8)
+                                   * sizeof(nc_str_t));
+                    if (part == NULL) {
+                        return NC_STORE_FULL;
                     }
-                    clen++;
+
+                    nc_store_naming_cl = part;
+                    nc_store_naming_ncl = nclusters ? 2 * nclusters : 8;
                 }
 
-                if (clusters) {
-                    nc_memcpy(clusters + clen, n.cluster.data, n.cluster.len);
-                }
-
-                clen += n.cluster.len;
-                last = n.cluster;
+                nc_store_naming_cl[nclusters++] = cluster;
+                clen += cluster.len + (clen != 0);
+                last = cluster;
             }
-        }
-
-        hlen++;                          /* ] */
-        if (p) {
-            *p = ']';
         }
     }
 
     if (head.instances == 0 && !(oh->flags & NC_STORE_NAMING_S_EXPLICIT)) {
-        free(hosts);
-        rc = nc_store_delete(s, d->key, d->len);
-        return rc == NC_DECLINED ? NC_OK : rc;
+        return nc_store_delete(s, d->key, d->len) == NC_STORE_FULL
+               ? NC_STORE_FULL : NC_OK;
     }
 
-    if (hosts == NULL) {
-        hosts = (u_char *) "[]";
-        hlen = 2;
+    for (f = 0; f < NC_STORE_NAMING_S_NFIELDS; f++) {
+        nc_store_naming_field(svc, f, &field[f]);
+    }
+
+    len = sizeof(nc_store_naming_service_t)
+          + field[NC_STORE_NAMING_S_METADATA].len
+          + field[NC_STORE_NAMING_S_SELECTOR].len + hlen + clen + 32;
+
+    rec = nc_store_record_alloc(s, d->key, d->len, NC_STORE_T_NAMING, len,
+                                d->index);
+    if (rec == NULL) {
+        return NC_STORE_FULL;
+    }
+
+    h = (nc_store_naming_service_t *) nc_store_record_value(rec);
+    *h = head;
+    h->len[NC_STORE_NAMING_S_METADATA] =
+                                  (uint32_t) field[NC_STORE_NAMING_S_METADATA].len;
+    h->len[NC_STORE_NAMING_S_SELECTOR] =
+                                  (uint32_t) field[NC_STORE_NAMING_S_SELECTOR].len;
+    h->len[NC_STORE_NAMING_S_HOSTS] = (uint32_t) hlen;
+    h->len[NC_STORE_NAMING_S_CLUSTERS] = (uint32_t) clen;
+    h->len[NC_STORE_NAMING_S_CHECKSUM] = 32;
+
+    p = (u_char *) (h + 1);
+    p = nc_cpymem(p, field[NC_STORE_NAMING_S_METADATA].data,
+                  field[NC_STORE_NAMING_S_METADATA].len);
+    p = nc_cpymem(p, field[NC_STORE_NAMING_S_SELECTOR].data,
+                  field[NC_STORE_NAMING_S_SELECTOR].len);
+
+    hosts = p;
+    *p++ = '[';
+
+    for (i = 0; i < nparts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = nc_cpymem(p, nc_store_naming_parts[i].data,
+                      nc_store_naming_parts[i].len);
+    }
+
+    *p++ = ']';
+
+    for (i = 0; i < nclusters; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = nc_cpymem(p, nc_store_naming_cl[i].data, nc_store_naming_cl[i].len);
     }
 
     mdlen = 16;
@@ -1386,29 +1410,9 @@ nc_store_naming_render(nc_store_t *s, nc_store_naming_dirty_t *d)
     }
 
     for (f = 0; f < 16; f++) {
-        hex[2 * f] = "0123456789abcdef"[md5[f] >> 4];
-        hex[2 * f + 1] = "0123456789abcdef"[md5[f] & 0xf];
+        *p++ = "0123456789abcdef"[md5[f] >> 4];
+        *p++ = "0123456789abcdef"[md5[f] & 0xf];
     }
 
-    for (f = 0; f < NC_STORE_NAMING_S_NFIELDS; f++) {
-        nc_store_naming_field(svc, f, &field[f]);
-    }
-
-    field[NC_STORE_NAMING_S_HOSTS].data = hosts;
-    field[NC_STORE_NAMING_S_HOSTS].len = hlen;
-    field[NC_STORE_NAMING_S_CLUSTERS].data = clusters;
-    field[NC_STORE_NAMING_S_CLUSTERS].len = clen;
-    field[NC_STORE_NAMING_S_CHECKSUM].data = hex;
-    field[NC_STORE_NAMING_S_CHECKSUM].len = 32;
-
-    head.modified = d->modified;
-
-    rc = nc_store_naming_put_service(s, d->key, d->len, d->index, &head,
-                                     field);
-
-    if (head.instances) {
-        free(hosts);
-    }
-
-    return rc;
+    return nc_store_insert(s, rec);
 }
