@@ -13,8 +13,9 @@
 # path and expected code, NONE set by hand), UDP pushes (the test is the
 # subscriber: plain and gzipped datagrams, acks as numbers and strings, one
 # retry without an ack), bad input everywhere, the operator's endpoints,
-# permissions; and on three members: the same bytes listed everywhere, and
-# a leader change that expires nobody who beats.
+# the console's catalog, the address server, permissions; and on three
+# members: the same bytes listed everywhere, every member's API address
+# in the server list, and a leader change that expires nobody who beats.
 
 ###############################################################################
 
@@ -41,7 +42,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(146);
+my $t = Test::Nacre->new()->plan(154);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -618,6 +619,41 @@ is($json->decode($b)->{clientBeatInterval}, 200, 'switches');
     value => 'y');
 is($st, 400, 'switches are set in the conf');
 
+# the console's catalog
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/catalog/services', pageNo => 1,
+    pageSize => 10);
+$r = $json->decode($b);
+is(join(' ', map { "$_->{groupName}\@\@$_->{name}:$_->{ipCount}" }
+    @{$r->{serviceList}}) . " count $r->{count}",
+    'DEFAULT_GROUP@@db:1 DEFAULT_GROUP@@orders:2 DEFAULT_GROUP@@pushed:10 '
+    . 'G2@@orders:1 count 4', 'catalog: the services of a namespace');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/catalog/services', pageNo => 1,
+    pageSize => 10, serviceNameParam => 'rder', groupNameParam => 'G2');
+$r = $json->decode($b);
+is_deeply($r, { count => 1, serviceList => [ { name => 'orders',
+    groupName => 'G2', clusterCount => 1, ipCount => 1,
+    healthyInstanceCount => 1, triggerFlag => 'false' } ] },
+    'catalog: searched by parts of names, with the counts');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/catalog/service',
+    serviceName => 'DEFAULT_GROUP@@orders');
+$r = $json->decode($b);
+is_deeply([ $r->{service}{name}, $r->{service}{groupName},
+    $r->{clusters}[0]{name}, $r->{clusters}[0]{healthChecker}{type} ],
+    [ 'orders', 'DEFAULT_GROUP', 'DEFAULT', 'TCP' ], 'catalog: one service');
+($st) = req('a', 'GET', '/nacos/v1/ns/catalog/service', serviceName => 'none');
+is($st, 404, 'catalog: an unknown service is 404');
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/catalog/instances',
+    serviceName => 'pushed', clusterName => 'DEFAULT', pageNo => 2,
+    pageSize => 4);
+$r = $json->decode($b);
+is($r->{count} . ' ' . scalar(@{$r->{list}}) . ' ' . $r->{list}[0]{ip},
+    '10 4 10.6.1.4', 'catalog: a page of a cluster\'s instances');
+
+# the address server: this node
+($st, $h, $b) = req('a', 'GET', '/nacos/serverlist', token => '');
+is("$st $b", "200 127.0.0.1:$port{a}\r\n", 'serverlist: this node');
+
 # permissions: a user who may read one group's services
 
 req('a', 'POST', '/nacos/v1/auth/users',
@@ -830,6 +866,11 @@ ok($t->wait_until(sub {
     keys %seen == 1 && $bodies{n1} =~ /10\.5\.0\.2/;
 }, 10), 'every member lists the same bytes') or diag(explain(\%bodies));
 like($bodies{n1}, qr/"lastRefTime":\d{13}/, 'lastRefTime included');
+
+($st, $h, $b) = req($follower, 'GET', '/nacos/serverlist');
+is(join(',', sort split /\r\n/, $b), join(',', sort map {
+    "127.0.0.1:$port{$_}" } @names), 'serverlist: every member\'s API address');
+like($b, qr/\A(?:127\.0\.0\.1:\d+\r\n){3}\z/, 'a line each, CRLF');
 
 # beat through the follower that stays, while the leader goes away
 my $stay = (grep { $_ ne $lead } @names)[0];

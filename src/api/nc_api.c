@@ -424,8 +424,16 @@ nc_api_json_uint(nc_api_json_t *j, const char *name, uint64_t v)
 void
 nc_api_json_raw(nc_api_json_t *j, const char *name, const char *raw)
 {
+    nc_api_json_bytes(j, name, (const u_char *) raw, strlen(raw));
+}
+
+
+void
+nc_api_json_bytes(nc_api_json_t *j, const char *name, const u_char *p,
+    size_t len)
+{
     nc_api_json_name(j, name);
-    nc_api_json_append(j, raw, strlen(raw));
+    nc_api_json_append(j, p, len);
 }
 
 

@@ -85,6 +85,9 @@ void nc_api_json_str(nc_api_json_t *j, const char *name, const u_char *p,
 void nc_api_json_uint(nc_api_json_t *j, const char *name, uint64_t v);
 /* a value written as it is: true, false, null, a number */
 void nc_api_json_raw(nc_api_json_t *j, const char *name, const char *raw);
+/* the same of a length: JSON rendered before (an object the store keeps) */
+void nc_api_json_bytes(nc_api_json_t *j, const char *name, const u_char *p,
+    size_t len);
 
 /* Nacos' search: blank matches all; accurate: equal; blur: '*' globs */
 nc_flag_t nc_api_match(nc_flag_t blur, const nc_str_t *want, const u_char *p,

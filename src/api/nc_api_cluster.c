@@ -8,6 +8,8 @@
  *                                     members [{address, role, match, lag}],
  *                                     fsync latency)
  *   GET /nacos/v1/core/cluster/nodes  Nacos' RestResult of Members
+ *   GET /nacos/serverlist             the members' API addresses (Nacos'
+ *                                     address server)
  *   PUT /v1/cluster/members/<address>         add a member (learner, then
  *                                             voter once caught up)
  *   DELETE /v1/cluster/members/<address|id>   remove one
@@ -31,6 +33,7 @@ typedef struct {
 
 static nc_int_t nc_api_cluster_raft(nc_http_request_t *r);
 static nc_int_t nc_api_cluster_nodes(nc_http_request_t *r);
+static nc_int_t nc_api_cluster_serverlist(nc_http_request_t *r);
 static nc_int_t nc_api_cluster_ask(nc_http_request_t *r, nc_uint_t format);
 static void nc_api_cluster_answer(void *data, nc_int_t status, u_char *text,
     size_t len);
@@ -53,7 +56,10 @@ nc_api_cluster_init_routes(nc_cycle_t *cycle)
                              NC_AUTH_USER, nc_api_cluster_nodes) != NC_OK
         || nc_http_add_route(NC_HTTP_PUT | NC_HTTP_DELETE,
                              NC_API_CLUSTER_MEMBERS, 1, NC_AUTH_ADMIN,
-                             nc_api_cluster_member) != NC_OK)
+                             nc_api_cluster_member) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/nacos/serverlist",
+                             0, NC_AUTH_ANON, nc_api_cluster_serverlist)
+           != NC_OK)
     {
         return NC_ERROR;
     }
@@ -73,6 +79,18 @@ static nc_int_t
 nc_api_cluster_nodes(nc_http_request_t *r)
 {
     return nc_api_cluster_ask(r, NC_CONSENSUS_STATUS_NACOS);
+}
+
+
+/*
+ * Nacos' address server: the members' API addresses, a line each.  CRLF
+ * ends each line: the Node naming client splits on "\r\n", the config
+ * client trims.  Anyone may ask, as anyone may of an address server.
+ */
+static nc_int_t
+nc_api_cluster_serverlist(nc_http_request_t *r)
+{
+    return nc_api_cluster_ask(r, NC_CONSENSUS_STATUS_SERVERS);
 }
 
 
@@ -155,7 +173,10 @@ nc_api_cluster_answer(void *data, nc_int_t status, u_char *text, size_t len)
         nc_memcpy(p, text, len);
     }
 
-    rc = nc_http_set_response(r, NC_HTTP_OK, "application/json", p, len);
+    rc = nc_http_set_response(r, NC_HTTP_OK,
+                              ctx->format == NC_CONSENSUS_STATUS_SERVERS
+                              ? "text/plain; charset=utf-8"
+                              : "application/json", p, len);
 
     nc_http_finalize_request(r, rc);
 }

@@ -88,6 +88,7 @@ nc_int_t nc_api_naming_unavailable(nc_http_request_t *r, nc_uint_t version,
 extern nc_conf_naming_t  *nc_api_naming_conf;
 
 nc_int_t nc_api_naming_service_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_naming_catalog_init_routes(nc_cycle_t *cycle);
 
 
 #endif /* _NC_API_NAMING_H_INCLUDED_ */

@@ -2926,7 +2926,9 @@ nc_consensus_status_text(nc_uint_t format, u_char *buf, size_t size)
     size_t                 len, i, n, total;
     uint64_t               id, lead, last, match;
     nc_flag_t              learner;
+    nc_peer_t             *peer;
     const char            *addr;
+    const u_char          *api;
     const nc_raft_conf_t  *conf;
     uint32_t               lat[NC_CONSENSUS_FSYNC_SAMPLES];
     char                   a[NC_CONF_ADDR_STRLEN + 1];
@@ -2937,6 +2939,30 @@ nc_consensus_status_text(nc_uint_t format, u_char *buf, size_t size)
     lead = nc_raft_leader(nc_cs.raft);
     last = nc_raft_last_index(nc_cs.raft);
     total = conf->n_voters + conf->n_learners;
+
+    if (format == NC_CONSENSUS_STATUS_SERVERS) {
+        /* the address server's list: each member's API address, the
+         * members that have not said theirs yet left out */
+        for (i = 0; i < total; i++) {
+            id = i < conf->n_voters ? conf->voters[i]
+                                    : conf->learners[i - conf->n_voters];
+
+            if (id == nc_cs.id) {
+                n = nc_peer_api_addr(&api);
+
+            } else {
+                peer = nc_peer_find(id);
+                n = peer && peer->seen ? peer->hello.api_len : 0;
+                api = n ? peer->hello.api : NULL;
+            }
+
+            if (n) {
+                nc_consensus_put("%.*s\r\n", (int) n, api);
+            }
+        }
+
+        return len;
+    }
 
     if (format == NC_CONSENSUS_STATUS_NACOS) {
         /* Nacos' Member: address, state (UP, DOWN, SUSPICIOUS), raft meta */

@@ -55,6 +55,7 @@
 
 #define NC_CONSENSUS_STATUS_RAFT    1         /* GET /v1/cluster/raft */
 #define NC_CONSENSUS_STATUS_NACOS   2         /* Nacos cluster/nodes data */
+#define NC_CONSENSUS_STATUS_SERVERS 3         /* API addresses, CRLF lines */
 #define NC_CONSENSUS_MAX_TEXT       (64 * 1024)
 
 #define NC_CONSENSUS_PROPOSE_SIZE   24

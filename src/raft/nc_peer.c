@@ -49,6 +49,8 @@ static nc_peer_t           *nc_peers[NC_PEER_MAX_PEERS];
 static nc_peer_link_t       nc_peer_links[NC_PEER_MAX_LINKS];
 static uint64_t             nc_peer_generation;
 static u_char               nc_peer_self[NC_CONF_ADDR_STRLEN];
+static u_char               nc_peer_api[NC_CONF_ADDR_STRLEN];
+static size_t               nc_peer_api_len;
 static size_t               nc_peer_self_len;
 
 
@@ -117,7 +119,9 @@ nc_peer_init(nc_cycle_t *cycle, const nc_peer_handlers_t *h)
     EVP_MAC            *mac;
     nc_uint_t           i;
     OSSL_PARAM          params[2];
-    nc_conf_addr_t     *a;
+    u_char             *port, *host;
+    nc_str_t            text;
+    nc_conf_addr_t     *a, *api;
     nc_connection_t    *c;
     nc_conf_cluster_t  *cf;
     u_char              key[NC_PEER_SECRET_MAX];
@@ -126,6 +130,35 @@ nc_peer_init(nc_cycle_t *cycle, const nc_peer_handlers_t *h)
 
     nc_peer_log = &cycle->log;
     nc_peer_handlers = *h;
+
+    /* where clients reach this member: its first API address; a
+     * wildcard one by the host the members know it by */
+    if (cycle->conf->api.listen.nelts) {
+        api = cycle->conf->api.listen.elts;
+        text = api[0].text;
+        port = memrchr(text.data, ':', text.len);
+        host = cf->self.text.len
+               ? memrchr(cf->self.text.data, ':', cf->self.text.len) : NULL;
+
+        if (port && host
+            && ((port - text.data == 7
+                 && nc_memcmp(text.data, "0.0.0.0", 7) == 0)
+                || (port - text.data == 4
+                    && nc_memcmp(text.data, "[::]", 4) == 0)))
+        {
+            nc_peer_api_len = nc_min((size_t) (host - cf->self.text.data)
+                                     + (text.data + text.len - port),
+                                     NC_CONF_ADDR_STRLEN);
+            nc_memcpy(nc_peer_api, cf->self.text.data,
+                      host - cf->self.text.data);
+            nc_memcpy(nc_peer_api + (host - cf->self.text.data), port,
+                      nc_peer_api_len - (host - cf->self.text.data));
+
+        } else {
+            nc_peer_api_len = nc_min(text.len, NC_CONF_ADDR_STRLEN);
+            nc_memcpy(nc_peer_api, text.data, nc_peer_api_len);
+        }
+    }
 
     if (!cf->present || nc_peer_listen_fd == NC_INVALID_FILE) {
         return NC_OK;
@@ -817,12 +850,20 @@ nc_peer_close_all(void)
  *   40  nonce[16]
  *   56  u8 address length, address
  */
+size_t
+nc_peer_api_addr(const u_char **addr)
+{
+    *addr = nc_peer_api;
+    return nc_peer_api_len;
+}
+
+
 static nc_int_t
 nc_peer_send_hello(nc_channel_t *ch, const u_char *nonce)
 {
     u_char           *p;
     nc_peer_hello_t   h;
-    u_char            buf[NC_PEER_HELLO_MIN + NC_CONF_ADDR_STRLEN];
+    u_char            buf[NC_PEER_HELLO_MIN + 2 * NC_CONF_ADDR_STRLEN + 1];
 
     nc_memzero(&h, sizeof(nc_peer_hello_t));
     nc_peer_handlers.hello(&h);
@@ -838,8 +879,12 @@ nc_peer_send_hello(nc_channel_t *ch, const u_char *nonce)
     p[56] = (u_char) nc_peer_self_len;
     nc_memcpy(p + 57, nc_peer_self, nc_peer_self_len);
 
-    return nc_channel_send(ch, NC_PEER_HELLO, buf, 57 + nc_peer_self_len,
-                           NULL, 0);
+    /* then the API address: the members' clients' server list */
+    p += 57 + nc_peer_self_len;
+    *p++ = (u_char) nc_peer_api_len;
+    p = nc_cpymem(p, nc_peer_api, nc_peer_api_len);
+
+    return nc_channel_send(ch, NC_PEER_HELLO, buf, p - buf, NULL, 0);
 }
 
 
@@ -861,12 +906,23 @@ nc_peer_parse_hello(const u_char *p, size_t len, nc_peer_hello_t *h)
 
     if (h->version != NC_PEER_VERSION || h->id == 0
         || h->addr_len == 0 || h->addr_len > NC_CONF_ADDR_STRLEN
-        || len != 57 + h->addr_len)
+        || len < 57 + h->addr_len + 1)
     {
         return NC_ERROR;
     }
 
     nc_memcpy(h->addr, p + 57, h->addr_len);
+
+    p += 57 + h->addr_len;
+    h->api_len = *p++;
+
+    if (h->api_len > NC_CONF_ADDR_STRLEN
+        || len != 57 + h->addr_len + 1 + h->api_len)
+    {
+        return NC_ERROR;
+    }
+
+    nc_memcpy(h->api, p, h->api_len);
 
     return NC_OK;
 }

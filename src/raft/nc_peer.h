@@ -42,7 +42,8 @@
 #define NC_PEER_BEAT               7          /* beats for the leader
                                                  (NC_CONSENSUS_BEAT's body) */
 
-#define NC_PEER_VERSION            1
+#define NC_PEER_VERSION            2          /* 2: HELLO names the
+                                                 API address */
 #define NC_PEER_MAX_PEERS          16         /* NC_RAFT_MAX_MEMBERS */
 #define NC_PEER_MAX_LINKS          64         /* accepted connections */
 #define NC_PEER_MAX_FRAME          (20 * 1024 * 1024)
@@ -61,6 +62,8 @@ typedef struct {
     u_char                  nonce[NC_CHANNEL_NONCE];
     size_t                  addr_len;
     u_char                  addr[NC_CONF_ADDR_STRLEN];
+    size_t                  api_len;          /* its API address: where */
+    u_char                  api[NC_CONF_ADDR_STRLEN];  /* clients go */
 } nc_peer_hello_t;
 
 
@@ -123,6 +126,9 @@ nc_peer_t *nc_peer_add(const u_char *addr, size_t len);
 void nc_peer_remove(nc_peer_t *p);
 
 nc_peer_t *nc_peer_find(uint64_t id);
+
+/* this member's API address (its HELLO tells the others) */
+size_t nc_peer_api_addr(const u_char **addr);
 nc_peer_t *nc_peer_find_addr(const u_char *addr, size_t len);
 nc_peer_t *nc_peer_at(nc_uint_t i);           /* NULL past the end */
 
