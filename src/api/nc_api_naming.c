@@ -40,21 +40,7 @@
 #define NC_API_NAMING_DELETE      "preserved.ip.delete.timeout"
 
 
-/* an instance a request names, and what it says of it */
-typedef struct {
-    nc_api_naming_service_t  s;
-    nc_store_naming_cmd_t    cmd;
-    size_t                   key_len;
-    u_char                   key[NC_STORE_MAX_KEY_LEN];
-} nc_api_naming_instance_t;
-
-
-static nc_int_t nc_api_naming_instance_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_instance_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_instance_handler(nc_http_request_t *r,
-    nc_uint_t version);
-static nc_int_t nc_api_naming_parse(nc_http_request_t *r, nc_uint_t version,
-    nc_api_naming_instance_t *in, nc_uint_t action, nc_flag_t strict);
+static nc_int_t nc_api_naming_instance(nc_http_request_t *r);
 static nc_int_t nc_api_naming_attributes(nc_http_request_t *r,
     nc_api_naming_instance_t *in, nc_uint_t what);
 static nc_int_t nc_api_naming_preserved(nc_http_request_t *r,
@@ -65,14 +51,10 @@ static void nc_api_naming_written(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index);
 static nc_int_t nc_api_naming_get(nc_http_request_t *r,
     nc_api_naming_instance_t *in);
-static nc_int_t nc_api_naming_list_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_list_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
-    const nc_str_t *clusters, nc_flag_t healthy_only);
+static nc_int_t nc_api_naming_list(nc_http_request_t *r);
 static void nc_api_naming_subscribe(nc_http_request_t *r, nc_uint_t version,
     const nc_api_naming_service_t *s, const nc_str_t *clusters);
-static nc_int_t nc_api_naming_beat_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_beat(nc_http_request_t *r, nc_uint_t version);
+static nc_int_t nc_api_naming_beat(nc_http_request_t *r);
 static nc_int_t nc_api_naming_beat_json(nc_http_request_t *r,
     nc_api_naming_instance_t *in, const nc_str_t *beat);
 static nc_int_t nc_api_naming_beat_answer(nc_http_request_t *r,
@@ -96,21 +78,21 @@ nc_api_naming_init_routes(nc_cycle_t *cycle)
 
     /* any user; each handler asks for its service's permission */
     if (nc_http_add_route(all, NC_API_NAMING_PATH "/instance", 0,
-                          NC_AUTH_USER, nc_api_naming_instance_v1) != NC_OK
+                          NC_AUTH_USER, nc_api_naming_instance) != NC_OK
         || nc_http_add_route(all, NC_API_NAMING_PATH_V2 "/instance", 0,
-                             NC_AUTH_USER, nc_api_naming_instance_v2) != NC_OK
+                             NC_AUTH_USER, nc_api_naming_instance) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              NC_API_NAMING_PATH "/instance/list", 0,
-                             NC_AUTH_USER, nc_api_naming_list_v1) != NC_OK
+                             NC_AUTH_USER, nc_api_naming_list) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              NC_API_NAMING_PATH_V2 "/instance/list", 0,
-                             NC_AUTH_USER, nc_api_naming_list_v2) != NC_OK
+                             NC_AUTH_USER, nc_api_naming_list) != NC_OK
         || nc_http_add_route(NC_HTTP_PUT | NC_HTTP_POST,
                              NC_API_NAMING_PATH "/instance/beat", 0,
-                             NC_AUTH_USER, nc_api_naming_beat_v1) != NC_OK
+                             NC_AUTH_USER, nc_api_naming_beat) != NC_OK
         || nc_http_add_route(NC_HTTP_PUT | NC_HTTP_POST,
                              NC_API_NAMING_PATH_V2 "/instance/beat", 0,
-                             NC_AUTH_USER, nc_api_naming_beat_v1) != NC_OK
+                             NC_AUTH_USER, nc_api_naming_beat) != NC_OK
         || nc_api_naming_service_init_routes(cycle) != NC_OK
         || nc_api_naming_catalog_init_routes(cycle) != NC_OK)
     {
@@ -634,26 +616,14 @@ nc_api_naming_meta_get(const nc_str_t *meta, const char *key, nc_str_t *value)
 
 
 static nc_int_t
-nc_api_naming_instance_v1(nc_http_request_t *r)
-{
-    return nc_api_naming_instance_handler(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_naming_instance_v2(nc_http_request_t *r)
-{
-    return nc_api_naming_instance_handler(r, NC_API_V2);
-}
-
-
-static nc_int_t
-nc_api_naming_instance_handler(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_instance(nc_http_request_t *r)
 {
     nc_int_t                   rc;
-    nc_uint_t                  what;
+    nc_uint_t                  what, version;
     nc_str_t                   v;
     nc_api_naming_instance_t  *in;
+
+    version = nc_api_naming_version(r);
 
     in = nc_pcalloc(r->pool, sizeof(nc_api_naming_instance_t));
     if (in == NULL) {
@@ -738,7 +708,7 @@ nc_api_naming_instance_handler(nc_http_request_t *r, nc_uint_t version)
  * the old cluster; DEFAULT), ip and port; strict: as a registration
  * checks the cluster name (no '_').
  */
-static nc_int_t
+nc_int_t
 nc_api_naming_parse(nc_http_request_t *r, nc_uint_t version,
     nc_api_naming_instance_t *in, nc_uint_t action, nc_flag_t strict)
 {
@@ -1149,40 +1119,25 @@ nc_api_naming_get(nc_http_request_t *r, nc_api_naming_instance_t *in)
 /* --- lists ---------------------------------------------------------------- */
 
 
+/* v1 asks clusters, v2 clusterName; both healthyOnly */
 static nc_int_t
-nc_api_naming_list_v1(nc_http_request_t *r)
-{
-    nc_str_t  clusters, v;
-
-    nc_api_naming_param(r, "clusters", &clusters);
-    nc_api_naming_param(r, "healthyOnly", &v);
-
-    return nc_api_naming_list(r, NC_API_V1, &clusters,
-                              nc_api_naming_bool(&v, 0));
-}
-
-
-static nc_int_t
-nc_api_naming_list_v2(nc_http_request_t *r)
-{
-    nc_str_t  clusters, v;
-
-    nc_api_naming_param(r, "clusterName", &clusters);
-    nc_api_naming_param(r, "healthyOnly", &v);
-
-    return nc_api_naming_list(r, NC_API_V2, &clusters,
-                              nc_api_naming_bool(&v, 0));
-}
-
-
-static nc_int_t
-nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
-    const nc_str_t *clusters, nc_flag_t healthy_only)
+nc_api_naming_list(nc_http_request_t *r)
 {
     nc_int_t                   rc;
-    nc_str_t                   body;
+    nc_str_t                   body, cl, v;
+    nc_uint_t                  version;
+    nc_flag_t                  healthy_only;
     nc_api_naming_service_t    s;
-    const nc_store_version_t  *v;
+    const nc_str_t            *clusters;
+    const nc_store_version_t  *sv;
+
+    version = nc_api_naming_version(r);
+
+    nc_api_naming_param(r, version == NC_API_V1 ? "clusters" : "clusterName",
+                        &cl);
+    nc_api_naming_param(r, "healthyOnly", &v);
+    healthy_only = nc_api_naming_bool(&v, 0);
+    clusters = &cl;
 
     rc = nc_api_naming_service(r, version, &s, NC_AUTH_READ);
     if (rc != NC_OK) {
@@ -1191,9 +1146,9 @@ nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
 
     nc_api_naming_subscribe(r, version, &s, clusters);
 
-    v = nc_store_enter(nc_store);
+    sv = nc_store_enter(nc_store);
 
-    if (v == NULL) {
+    if (sv == NULL) {
         nc_store_leave(nc_store);
         return nc_api_end(nc_api_naming_fail(r, version,
                                              NC_HTTP_SERVICE_UNAVAILABLE,
@@ -1202,7 +1157,7 @@ nc_api_naming_list(nc_http_request_t *r, nc_uint_t version,
     }
 
     /* clusters are echoed as sent: clients key their caches by it */
-    rc = nc_naming_list(r->pool, nc_store, v, &s.name, &s.grouped, clusters,
+    rc = nc_naming_list(r->pool, nc_store, sv, &s.name, &s.grouped, clusters,
                         healthy_only ? NC_NAMING_LIST_HEALTHY_ONLY : 0,
                         &body);
 
@@ -1269,14 +1224,6 @@ nc_api_naming_subscribe(nc_http_request_t *r, nc_uint_t version,
 /* --- beats ---------------------------------------------------------------- */
 
 
-static nc_int_t
-nc_api_naming_beat_v1(nc_http_request_t *r)
-{
-    /* v2's beat answers as v1 does (not enveloped) */
-    return nc_api_naming_beat(r, NC_API_V1);
-}
-
-
 /*
  * A beat: the instance named by the parameters, or by the beat JSON's
  * ip, port and cluster.  A known instance's beat goes to the consensus
@@ -1285,16 +1232,19 @@ nc_api_naming_beat_v1(nc_http_request_t *r)
  * without beat JSON it is answered 20404.
  */
 static nc_int_t
-nc_api_naming_beat(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_beat(nc_http_request_t *r)
 {
     u_char                    *cmd;
     size_t                     len;
     nc_int_t                   rc, port;
     nc_str_t                   beat, v;
-    nc_uint_t                  interval;
+    nc_uint_t                  interval, version;
     nc_api_naming_instance_t  *in;
     const nc_store_record_t   *rec;
     const nc_store_version_t  *sv;
+
+    /* v2's beat answers as v1 does (not enveloped) */
+    version = NC_API_V1;
 
     in = nc_pcalloc(r->pool, sizeof(nc_api_naming_instance_t));
     if (in == NULL) {

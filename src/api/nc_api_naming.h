@@ -47,6 +47,20 @@ typedef struct {
 } nc_api_naming_service_t;
 
 
+/* the face a request wears: /nacos/v2/... answers as v2 */
+#define nc_api_naming_version(r)                                              \
+    ((r)->path.len > 10 && nc_memcmp((r)->path.data, "/nacos/v2/", 10) == 0   \
+     ? NC_API_V2 : NC_API_V1)
+
+/* an instance a request names, and what it says of it */
+typedef struct {
+    nc_api_naming_service_t  s;
+    nc_store_naming_cmd_t    cmd;
+    size_t                   key_len;
+    u_char                   key[NC_STORE_MAX_KEY_LEN];
+} nc_api_naming_instance_t;
+
+
 /* the answer for an error; NC_DECLINED once it is set (nc_api.h) */
 nc_int_t nc_api_naming_fail(nc_http_request_t *r, nc_uint_t version,
     nc_uint_t status, nc_uint_t code, const char *fmt, ...)
@@ -64,6 +78,15 @@ void nc_api_naming_param(nc_http_request_t *r, const char *name,
  */
 nc_int_t nc_api_naming_service(nc_http_request_t *r, nc_uint_t version,
     nc_api_naming_service_t *s, nc_uint_t action);
+
+/*
+ * The instance a request names: its service, cluster (clusterName, else
+ * the old cluster; DEFAULT), ip and port, and its key; strict: as a
+ * registration checks the cluster name (no '_').  NC_OK, or NC_DECLINED
+ * with the answer set.
+ */
+nc_int_t nc_api_naming_parse(nc_http_request_t *r, nc_uint_t version,
+    nc_api_naming_instance_t *in, nc_uint_t action, nc_flag_t strict);
 
 /*
  * metadata as Nacos takes it (a JSON object, or k=v,k=v) into a JSON

@@ -34,10 +34,7 @@ static nc_int_t nc_api_catalog_services(nc_http_request_t *r);
 static nc_int_t nc_api_catalog_service_each(const nc_store_record_t *rec,
     void *data);
 static nc_int_t nc_api_catalog_service(nc_http_request_t *r);
-static nc_int_t nc_api_catalog_instances_v1(nc_http_request_t *r);
-static nc_int_t nc_api_catalog_instances_v2(nc_http_request_t *r);
-static nc_int_t nc_api_catalog_instances(nc_http_request_t *r,
-    nc_uint_t version);
+static nc_int_t nc_api_catalog_instances(nc_http_request_t *r);
 static nc_flag_t nc_api_catalog_contains(const nc_str_t *want,
     const u_char *p, size_t len);
 
@@ -53,11 +50,11 @@ nc_api_naming_catalog_init_routes(nc_cycle_t *cycle)
                              nc_api_catalog_service) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/ns/catalog/instances", 0,
-                             NC_AUTH_USER, nc_api_catalog_instances_v1)
+                             NC_AUTH_USER, nc_api_catalog_instances)
            != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v2/ns/catalog/instances", 0,
-                             NC_AUTH_USER, nc_api_catalog_instances_v2)
+                             NC_AUTH_USER, nc_api_catalog_instances)
            != NC_OK)
     {
         return NC_ERROR;
@@ -348,27 +345,14 @@ nc_api_catalog_service(nc_http_request_t *r)
 }
 
 
-static nc_int_t
-nc_api_catalog_instances_v1(nc_http_request_t *r)
-{
-    return nc_api_catalog_instances(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_catalog_instances_v2(nc_http_request_t *r)
-{
-    return nc_api_catalog_instances(r, NC_API_V2);
-}
-
-
 /* {"list":[host...],"count":n}: every instance of a cluster (disabled and
  * unhealthy ones too), a page of them */
 static nc_int_t
-nc_api_catalog_instances(nc_http_request_t *r, nc_uint_t version)
+nc_api_catalog_instances(nc_http_request_t *r)
 {
     size_t                     plen;
     nc_int_t                   rc;
+    nc_uint_t                  version;
     nc_str_t                   host;
     nc_api_page_t              pg;
     nc_store_iter_t           *it;
@@ -376,6 +360,8 @@ nc_api_catalog_instances(nc_http_request_t *r, nc_uint_t version)
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
     u_char                     prefix[NC_STORE_MAX_KEY_LEN];
+
+    version = nc_api_naming_version(r);
 
     rc = nc_api_naming_service(r, version, &s, NC_AUTH_READ);
     if (rc != NC_OK) {

@@ -44,10 +44,7 @@ typedef struct {
 } nc_api_naming_walk_t;
 
 
-static nc_int_t nc_api_naming_service_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_service_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_service_handler(nc_http_request_t *r,
-    nc_uint_t version);
+static nc_int_t nc_api_naming_service_handler(nc_http_request_t *r);
 static nc_int_t nc_api_naming_service_write(nc_http_request_t *r,
     nc_api_naming_svc_t *sv, nc_uint_t op);
 static void nc_api_naming_service_written(nc_http_request_t *r, void *data,
@@ -59,25 +56,16 @@ static nc_int_t nc_api_naming_selector(nc_http_request_t *r,
 static nc_int_t nc_api_naming_clusters(nc_http_request_t *r,
     const nc_store_version_t *v, nc_api_naming_svc_t *sv,
     const nc_str_t *named, nc_str_t *out);
-static nc_int_t nc_api_naming_service_list_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_service_list_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_service_list(nc_http_request_t *r,
-    nc_uint_t version);
+static nc_int_t nc_api_naming_service_list(nc_http_request_t *r);
 static nc_int_t nc_api_naming_walk(const nc_store_record_t *rec, void *data);
-static nc_int_t nc_api_naming_metrics_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_metrics_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_metrics(nc_http_request_t *r,
-    nc_uint_t version);
+static nc_int_t nc_api_naming_metrics(nc_http_request_t *r);
 static nc_int_t nc_api_naming_switches(nc_http_request_t *r);
 static nc_int_t nc_api_naming_health(nc_http_request_t *r);
 static nc_int_t nc_api_naming_cluster(nc_http_request_t *r);
 static nc_int_t nc_api_naming_checker(nc_http_request_t *r,
     const nc_str_t *in, nc_str_t *out);
 static nc_int_t nc_api_naming_checkers(nc_http_request_t *r);
-static nc_int_t nc_api_naming_set_health_v1(nc_http_request_t *r);
-static nc_int_t nc_api_naming_set_health_v2(nc_http_request_t *r);
-static nc_int_t nc_api_naming_set_health(nc_http_request_t *r,
-    nc_uint_t version);
+static nc_int_t nc_api_naming_set_health(nc_http_request_t *r);
 static void nc_api_naming_cluster_written(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index);
 static void nc_api_naming_health_written(nc_http_request_t *r, void *data,
@@ -93,24 +81,24 @@ nc_api_naming_service_init_routes(nc_cycle_t *cycle)
            | NC_HTTP_DELETE;
 
     if (nc_http_add_route(crud, "/nacos/v1/ns/service", 0, NC_AUTH_USER,
-                          nc_api_naming_service_v1) != NC_OK
+                          nc_api_naming_service_handler) != NC_OK
         || nc_http_add_route(crud, "/nacos/v2/ns/service", 0, NC_AUTH_USER,
-                             nc_api_naming_service_v2) != NC_OK
+                             nc_api_naming_service_handler) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/ns/service/list", 0, NC_AUTH_USER,
-                             nc_api_naming_service_list_v1) != NC_OK
+                             nc_api_naming_service_list) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v2/ns/service/list", 0, NC_AUTH_USER,
-                             nc_api_naming_service_list_v2) != NC_OK
+                             nc_api_naming_service_list) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/ns/operator/metrics", 0, NC_AUTH_USER,
-                             nc_api_naming_metrics_v1) != NC_OK
+                             nc_api_naming_metrics) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v1/ns/ops/metrics", 0, NC_AUTH_USER,
-                             nc_api_naming_metrics_v1) != NC_OK
+                             nc_api_naming_metrics) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
                              "/nacos/v2/ns/operator/metrics", 0, NC_AUTH_USER,
-                             nc_api_naming_metrics_v2) != NC_OK
+                             nc_api_naming_metrics) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_PUT,
                              "/nacos/v1/ns/operator/switches", 0,
                              NC_AUTH_ADMIN, nc_api_naming_switches) != NC_OK
@@ -126,13 +114,13 @@ nc_api_naming_service_init_routes(nc_cycle_t *cycle)
                              "/nacos/v1/ns/health/checkers", 0, NC_AUTH_USER,
                              nc_api_naming_checkers) != NC_OK
         || nc_http_add_route(NC_HTTP_PUT, "/nacos/v1/ns/health/instance", 0,
-                             NC_AUTH_USER, nc_api_naming_set_health_v1)
+                             NC_AUTH_USER, nc_api_naming_set_health)
            != NC_OK
         || nc_http_add_route(NC_HTTP_PUT, "/nacos/v1/ns/health", 0,
-                             NC_AUTH_USER, nc_api_naming_set_health_v1)
+                             NC_AUTH_USER, nc_api_naming_set_health)
            != NC_OK
         || nc_http_add_route(NC_HTTP_PUT, "/nacos/v2/ns/health/instance", 0,
-                             NC_AUTH_USER, nc_api_naming_set_health_v2)
+                             NC_AUTH_USER, nc_api_naming_set_health)
            != NC_OK)
     {
         return NC_ERROR;
@@ -143,25 +131,13 @@ nc_api_naming_service_init_routes(nc_cycle_t *cycle)
 
 
 static nc_int_t
-nc_api_naming_service_v1(nc_http_request_t *r)
-{
-    return nc_api_naming_service_handler(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_naming_service_v2(nc_http_request_t *r)
-{
-    return nc_api_naming_service_handler(r, NC_API_V2);
-}
-
-
-static nc_int_t
-nc_api_naming_service_handler(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_service_handler(nc_http_request_t *r)
 {
     nc_int_t              rc;
-    nc_uint_t             op;
+    nc_uint_t             op, version;
     nc_api_naming_svc_t  *sv;
+
+    version = nc_api_naming_version(r);
 
     sv = nc_pcalloc(r->pool, sizeof(nc_api_naming_svc_t));
     if (sv == NULL) {
@@ -581,31 +557,20 @@ nc_api_naming_clusters(nc_http_request_t *r, const nc_store_version_t *v,
 /* --- listings ------------------------------------------------------------- */
 
 
-static nc_int_t
-nc_api_naming_service_list_v1(nc_http_request_t *r)
-{
-    return nc_api_naming_service_list(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_naming_service_list_v2(nc_http_request_t *r)
-{
-    return nc_api_naming_service_list(r, NC_API_V2);
-}
-
-
 /* the names of a group's services, a page of them: {"count","doms"} (v1),
  * {"count","services"} (v2) */
 static nc_int_t
-nc_api_naming_service_list(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_service_list(nc_http_request_t *r)
 {
     u_char                  *p;
     size_t                   len;
     nc_int_t                 rc;
     nc_str_t                 ns, group, v, any;
+    nc_uint_t                version;
     nc_api_naming_walk_t     w;
     u_char                   prefix[NC_STORE_MAX_KEY_LEN];
+
+    version = nc_api_naming_version(r);
 
     if (version == NC_API_V1) {
         nc_api_naming_param(r, "pageNo", &v);
@@ -710,29 +675,18 @@ nc_api_naming_walk(const nc_store_record_t *rec, void *data)
 /* --- operator ------------------------------------------------------------- */
 
 
-static nc_int_t
-nc_api_naming_metrics_v1(nc_http_request_t *r)
-{
-    return nc_api_naming_metrics(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_naming_metrics_v2(nc_http_request_t *r)
-{
-    return nc_api_naming_metrics(r, NC_API_V2);
-}
-
-
 /* 2.x: {"status":"UP"}, with onlyStatus=false the counts too */
 static nc_int_t
-nc_api_naming_metrics(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_metrics(nc_http_request_t *r)
 {
     u_char                *p;
     size_t                 len;
     nc_int_t               rc;
     nc_str_t               v;
+    nc_uint_t              version;
     nc_api_naming_walk_t   w;
+
+    version = nc_api_naming_version(r);
 
     nc_api_naming_param(r, "onlyStatus", &v);
 
@@ -1064,64 +1018,36 @@ nc_api_naming_checkers(nc_http_request_t *r)
 }
 
 
-static nc_int_t
-nc_api_naming_set_health_v1(nc_http_request_t *r)
-{
-    return nc_api_naming_set_health(r, NC_API_V1);
-}
-
-
-static nc_int_t
-nc_api_naming_set_health_v2(nc_http_request_t *r)
-{
-    return nc_api_naming_set_health(r, NC_API_V2);
-}
-
-
 /*
  * Health set by hand: only for a persistent instance whose cluster is
  * checked by nobody (NONE); others are the checks' or the beats'.
  */
 static nc_int_t
-nc_api_naming_set_health(nc_http_request_t *r, nc_uint_t version)
+nc_api_naming_set_health(nc_http_request_t *r)
 {
     u_char                    *cmd;
-    size_t                     len, klen;
-    nc_int_t                   rc, port;
+    size_t                     len;
+    nc_int_t                   rc;
     nc_str_t                   v, checker;
     nc_flag_t                  manual;
-    nc_api_naming_svc_t       *sv;
+    nc_uint_t                  version;
+    nc_api_naming_instance_t  *in;
     nc_store_naming_cmd_t      c;
     const nc_store_record_t   *rec, *cl;
     const nc_store_version_t  *sver;
     u_char                     key[NC_STORE_MAX_KEY_LEN];
 
-    sv = nc_pcalloc(r->pool, sizeof(nc_api_naming_svc_t));
-    if (sv == NULL) {
+    version = nc_api_naming_version(r);
+
+    in = nc_pcalloc(r->pool, sizeof(nc_api_naming_instance_t));
+    if (in == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = nc_api_naming_service(r, version, &sv->s, NC_AUTH_WRITE);
+    rc = nc_api_naming_parse(r, version, in, NC_AUTH_WRITE, 0);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
-
-    nc_api_naming_param(r, "clusterName", &sv->s.name.cluster);
-    if (sv->s.name.cluster.len == 0) {
-        nc_str_set(&sv->s.name.cluster, "DEFAULT");
-    }
-
-    nc_api_naming_param(r, "ip", &sv->s.name.ip);
-    nc_api_naming_param(r, "port", &v);
-    port = v.len ? nc_atoi(v.data, v.len) : -1;
-
-    if (sv->s.name.ip.len == 0 || port < 0 || port > 65535) {
-        return nc_api_end(nc_api_naming_missing(r, version,
-                                                sv->s.name.ip.len ? "port"
-                                                                  : "ip"));
-    }
-
-    sv->s.name.port = (nc_uint_t) port;
 
     nc_api_naming_param(r, "healthy", &v);
     if (v.len == 0) {
@@ -1137,15 +1063,14 @@ nc_api_naming_set_health(nc_http_request_t *r, nc_uint_t version)
     c.what = NC_STORE_NAMING_W_HEALTHY;
     c.flags = nc_api_naming_bool(&v, 0) ? NC_STORE_NAMING_HEALTHY : 0;
 
-    klen = nc_store_naming_instance_key(sv->key, sizeof(sv->key), &sv->s.name);
-    len = nc_store_naming_cluster_key(key, sizeof(key), &sv->s.name);
+    len = nc_store_naming_cluster_key(key, sizeof(key), &in->s.name);
 
-    if (klen == 0 || len == 0) {
+    if (len == 0) {
         return nc_api_end(nc_api_naming_illegal(r, version, "serviceName"));
     }
 
     sver = nc_store_enter(nc_store);
-    rec = sver ? nc_store_get(nc_store, sver, sv->key, klen) : NULL;
+    rec = sver ? nc_store_get(nc_store, sver, in->key, in->key_len) : NULL;
     cl = sver ? nc_store_get(nc_store, sver, key, len) : NULL;
 
     manual = 0;
@@ -1169,19 +1094,19 @@ nc_api_naming_set_health(nc_http_request_t *r, nc_uint_t version)
                                              NC_API_NAMING_CHECKING,
                                              "health check is still working, "
                                              "service: %.*s",
-                                             (int) sv->s.grouped.len,
-                                             sv->s.grouped.data));
+                                             (int) in->s.grouped.len,
+                                             in->s.grouped.data));
     }
 
     nc_store_leave(nc_store);
 
-    cmd = nc_store_naming_command(r->pool, NC_STORE_NAMING_UPDATE, sv->key,
-                                  klen, 0, &c, &len);
+    cmd = nc_store_naming_command(r->pool, NC_STORE_NAMING_UPDATE, in->key,
+                                  in->key_len, 0, &c, &len);
     if (cmd == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_api_propose(r, cmd, len, nc_api_naming_health_written, sv);
+    return nc_api_propose(r, cmd, len, nc_api_naming_health_written, in);
 }
 
 
@@ -1189,8 +1114,8 @@ static void
 nc_api_naming_health_written(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index)
 {
-    nc_int_t              rc;
-    nc_api_naming_svc_t  *sv;
+    nc_int_t                   rc;
+    nc_api_naming_instance_t  *sv;
 
     sv = data;
 

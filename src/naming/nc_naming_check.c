@@ -25,7 +25,7 @@
 
 
 typedef struct {
-    const u_char       *key;             /* in the arena */
+    const u_char       *key;             /* in the arena: nc_naming_keyed_t */
     size_t              len;
     uint64_t            revision;
     uint64_t            proposed;        /* revision a flip was proposed for */
@@ -247,12 +247,8 @@ nc_naming_check_sweep(nc_store_t *s, nc_msec_t now)
         o = NULL;
 
         while (old < nc_nchecks) {
-            cmp = memcmp(nc_checks[old].key, t->key,
-                         nc_min(nc_checks[old].len, t->len));
-            if (cmp == 0) {
-                cmp = nc_checks[old].len < t->len ? -1
-                      : nc_checks[old].len > t->len;
-            }
+            cmp = nc_naming_keycmp(nc_checks[old].key, nc_checks[old].len,
+                                   t->key, t->len);
 
             if (cmp > 0) {
                 break;
@@ -662,34 +658,8 @@ nc_naming_check_done(nc_check_probe_t *p, nc_flag_t ok)
 static nc_check_target_t *
 nc_naming_check_find(const u_char *key, size_t len)
 {
-    int                 cmp;
-    size_t              lo, hi, mid;
-    nc_check_target_t  *t;
-
-    lo = 0;
-    hi = nc_nchecks;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        t = &nc_checks[mid];
-
-        cmp = memcmp(t->key, key, nc_min(t->len, len));
-        if (cmp == 0) {
-            cmp = t->len < len ? -1 : t->len > len;
-        }
-
-        if (cmp == 0) {
-            return t;
-        }
-
-        if (cmp < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-
-    return NULL;
+    return nc_naming_keyed_find(nc_checks, nc_nchecks,
+                                sizeof(nc_check_target_t), key, len);
 }
 
 

@@ -19,7 +19,7 @@
 
 
 typedef struct {
-    const u_char       *key;             /* in the arena */
+    const u_char       *key;             /* in the arena: nc_naming_keyed_t */
     size_t              len;
     nc_msec_t           last_beat;
     uint64_t            beat_index;      /* the registration it saw */
@@ -248,12 +248,8 @@ nc_naming_lease_sweep(nc_store_t *s, nc_msec_t now,
         o = NULL;
 
         while (old < nc_nleases) {
-            cmp = memcmp(nc_leases[old].key, l->key,
-                         nc_min(nc_leases[old].len, l->len));
-            if (cmp == 0) {
-                cmp = nc_leases[old].len < l->len ? -1
-                      : nc_leases[old].len > l->len;
-            }
+            cmp = nc_naming_keycmp(nc_leases[old].key, nc_leases[old].len,
+                                   l->key, l->len);
 
             if (cmp > 0) {
                 break;
@@ -440,24 +436,45 @@ nc_naming_lease_propose(nc_naming_lease_t *l, const nc_store_record_t *rec,
 static nc_naming_lease_t *
 nc_naming_lease_find(const u_char *key, size_t len)
 {
+    return nc_naming_keyed_find(nc_leases, nc_nleases,
+                                sizeof(nc_naming_lease_t), key, len);
+}
+
+
+int
+nc_naming_keycmp(const u_char *a, size_t alen, const u_char *b, size_t blen)
+{
+    int  cmp;
+
+    cmp = memcmp(a, b, nc_min(alen, blen));
+
+    if (cmp == 0) {
+        cmp = alen < blen ? -1 : alen > blen;
+    }
+
+    return cmp;
+}
+
+
+void *
+nc_naming_keyed_find(void *base, size_t n, size_t size, const u_char *key,
+    size_t len)
+{
     int                 cmp;
     size_t              lo, hi, mid;
-    nc_naming_lease_t  *l;
+    nc_naming_keyed_t  *e;
 
     lo = 0;
-    hi = nc_nleases;
+    hi = n;
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
-        l = &nc_leases[mid];
+        e = (nc_naming_keyed_t *) ((u_char *) base + mid * size);
 
-        cmp = memcmp(l->key, key, nc_min(l->len, len));
-        if (cmp == 0) {
-            cmp = l->len < len ? -1 : l->len > len;
-        }
+        cmp = nc_naming_keycmp(e->key, e->len, key, len);
 
         if (cmp == 0) {
-            return l;
+            return e;
         }
 
         if (cmp < 0) {

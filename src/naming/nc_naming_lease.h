@@ -55,4 +55,23 @@ void nc_naming_lease_tick(nc_store_t *s, nc_flag_t leader, uint64_t term,
 void nc_naming_lease_stats(nc_naming_lease_stats_t *st);
 
 
+/*
+ * The leader's tables of instances (leases here, checks in
+ * nc_naming_check.c) are arrays in store key order, whose elements begin
+ * with the key: merged with a walk of the store, searched by key.
+ */
+typedef struct {
+    const u_char       *key;
+    size_t              len;
+} nc_naming_keyed_t;
+
+/* memcmp() order, the shorter first: the store's */
+int nc_naming_keycmp(const u_char *a, size_t alen, const u_char *b,
+    size_t blen);
+
+/* the element of key in a sorted array of n of size bytes, or NULL */
+void *nc_naming_keyed_find(void *base, size_t n, size_t size,
+    const u_char *key, size_t len);
+
+
 #endif /* _NC_NAMING_LEASE_H_INCLUDED_ */
