@@ -12,8 +12,9 @@
 # instances (TCP against a listener the test opens and closes, HTTP with a
 # path and expected code, NONE set by hand), UDP pushes (the test is the
 # subscriber: plain and gzipped datagrams, acks as numbers and strings, one
-# retry without an ack), bad input everywhere, the operator's endpoints,
-# the console's catalog, the address server, permissions; and on three
+# retry without an ack), Nacos 2.x's clients (publishers, this node's
+# subscribers), bad input everywhere, the operator's endpoints, the
+# console's catalog, the address server, permissions; and on three
 # members: the same bytes listed everywhere, every member's API address
 # in the server list, and a leader change that expires nobody who beats.
 
@@ -42,7 +43,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(154);
+my $t = Test::Nacre->new()->plan(163);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -603,6 +604,52 @@ my ($again) = push_recv(13);
 is($again && $again->{lastRefTime}, $m->{lastRefTime},
     'is sent again, the same, after 10 s');
 ok(!push_recv(1), 'and not a third time soon after');
+
+# the clients Nacos 2.x names: publishers from the store, subscribers of
+# this node
+
+($st, $h, $b) = req('a', 'GET', '/nacos/v1/ns/service/subscribers',
+    serviceName => 'pushed');
+$r = $json->decode($b);
+is_deeply([ $r->{count}, $r->{subscribers}[0]{addrStr},
+    $r->{subscribers}[0]{port}, $r->{subscribers}[0]{cluster},
+    $r->{subscribers}[0]{serviceName} ],
+    [ 1, "127.0.0.1:$uport", $uport, 'DEFAULT', 'DEFAULT_GROUP@@pushed' ],
+    'the subscribers of a service');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client/service/subscriber/list',
+    serviceName => 'pushed');
+is_deeply($json->decode($b)->{data}, [ { clientId => "127.0.0.1:$uport#true",
+    ip => '127.0.0.1', port => $uport } ], 'v2: the same as clients');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client/service/publisher/list',
+    serviceName => 'pushed');
+$r = $json->decode($b)->{data};
+is(scalar(@$r) . " $r->[0]{clientId}", '10 10.6.0.1:1#false',
+    'the publishers of a service');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client/list');
+$r = $json->decode($b)->{data};
+ok((grep { $_ eq "127.0.0.1:$uport#true" } @$r)
+    && (grep { $_ eq '10.6.2.1:1#false' } @$r), 'every client, once each');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client',
+    clientId => '10.6.2.1:1#false');
+$r = $json->decode($b)->{data};
+is("$r->{clientType} $r->{clientIp} $r->{clientPort} "
+    . ($r->{ephemeral} ? 'ephemeral' : 'persistent'),
+    'ipPort 10.6.2.1 1 persistent', 'one client');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client/publish/list',
+    clientId => '10.6.2.1:1#false');
+is_deeply($json->decode($b)->{data}, [ { namespace => 'public',
+    group => 'DEFAULT_GROUP', serviceName => 'pushed',
+    registeredInstance => { ip => '10.6.2.1', port => 1,
+    cluster => 'DEFAULT' } } ], 'what it registered');
+($st, $h, $b) = req('a', 'GET', '/nacos/v2/ns/client/subscribe/list',
+    clientId => "127.0.0.1:$uport#true");
+$r = $json->decode($b)->{data};
+is("$r->[0]{group}\@\@$r->[0]{serviceName} $r->[0]{subscriberInfo}{addr}",
+    "DEFAULT_GROUP\@\@pushed 127.0.0.1:$uport", 'what a client subscribed to');
+($st) = req('a', 'GET', '/nacos/v2/ns/client', clientId => '10.9.9.9:1#true');
+is($st, 404, 'an unknown client: 404');
+($st) = req('a', 'GET', '/nacos/v2/ns/client', clientId => 'nonsense');
+is($st, 400, 'a malformed clientId: 400');
 
 # the operator's endpoints
 

@@ -50,8 +50,18 @@ nc_int_t nc_api_rest_result(nc_http_request_t *r, nc_uint_t code,
  * answer is set, NC_DECLINED (nc_api_refused() makes it so); a handler
  * passes that on as NC_OK (answered) with nc_api_end().
  */
-#define nc_api_refused(rc)    ((rc) == NC_OK ? NC_DECLINED : (rc))
-#define nc_api_end(rc)        ((rc) == NC_DECLINED ? NC_OK : (rc))
+static inline nc_int_t
+nc_api_refused(nc_int_t rc)
+{
+    return rc == NC_OK ? NC_DECLINED : rc;
+}
+
+/* a function: its argument is often a call, which must run once */
+static inline nc_int_t
+nc_api_end(nc_int_t rc)
+{
+    return rc == NC_DECLINED ? NC_OK : rc;
+}
 
 /*
  * Propose a store command and answer later: written() runs once it is

@@ -94,7 +94,8 @@ nc_api_naming_init_routes(nc_cycle_t *cycle)
                              NC_API_NAMING_PATH_V2 "/instance/beat", 0,
                              NC_AUTH_USER, nc_api_naming_beat) != NC_OK
         || nc_api_naming_service_init_routes(cycle) != NC_OK
-        || nc_api_naming_catalog_init_routes(cycle) != NC_OK)
+        || nc_api_naming_catalog_init_routes(cycle) != NC_OK
+        || nc_api_naming_client_init_routes(cycle) != NC_OK)
     {
         return NC_ERROR;
     }

@@ -112,6 +112,7 @@ extern nc_conf_naming_t  *nc_api_naming_conf;
 
 nc_int_t nc_api_naming_service_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_naming_catalog_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_naming_client_init_routes(nc_cycle_t *cycle);
 
 
 #endif /* _NC_API_NAMING_H_INCLUDED_ */

@@ -737,6 +737,63 @@ nc_naming_push_stats(nc_naming_push_stats_t *st)
 }
 
 
+size_t
+nc_naming_push_subscribers(const u_char *key, size_t len, u_char *buf,
+    size_t size)
+{
+    u_char          *p, *end;
+    size_t           need;
+    nc_uint_t        i;
+    nc_push_svc_t   *svc, *one;
+    nc_push_sub_t   *sub;
+    char             ip[INET_ADDRSTRLEN];
+
+    if (nc_push_conn == NULL) {
+        return 0;
+    }
+
+    p = buf;
+    end = buf + size;
+    one = len ? nc_naming_push_svc(key, len, 0) : NULL;
+
+    if (len && one == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < NC_PUSH_SVC_BUCKETS; i++) {
+        for (svc = one ? one : nc_push_svcs[i]; svc;
+             svc = one ? NULL : svc->next)
+        {
+            for (sub = svc->subs; sub; sub = sub->svc_next) {
+                (void) inet_ntop(AF_INET, &sub->addr.sin_addr, ip,
+                                 sizeof(ip));
+
+                need = svc->len + 1 + strlen(ip) + 6 + 1
+                       + sub->clusters_len + 1;
+
+                if ((size_t) (end - p) < need) {
+                    return p - buf;
+                }
+
+                p = nc_cpymem(p, svc->key, svc->len);
+                *p++ = NC_STORE_NAMING_SEP;
+                p += sprintf((char *) p, "%s:%u", ip,
+                             (unsigned) ntohs(sub->addr.sin_port));
+                *p++ = NC_STORE_NAMING_SEP;
+                p = nc_cpymem(p, sub->clusters, sub->clusters_len);
+                *p++ = '\n';
+            }
+        }
+
+        if (one) {
+            break;
+        }
+    }
+
+    return p - buf;
+}
+
+
 static nc_push_svc_t *
 nc_naming_push_svc(const u_char *key, size_t len, nc_flag_t create)
 {

@@ -70,5 +70,13 @@ void nc_naming_push_tick(nc_msec_t now);
 
 void nc_naming_push_stats(nc_naming_push_stats_t *st);
 
+/*
+ * The subscribers of a service (its nss/ key; an empty key: of every
+ * service) as text, a line each: "<service key>\x1f<ip>:<port>\x1f
+ * <clusters>\n"; as many as fit in size.  The length written.
+ */
+size_t nc_naming_push_subscribers(const u_char *key, size_t len, u_char *buf,
+    size_t size);
+
 
 #endif /* _NC_NAMING_PUSH_H_INCLUDED_ */

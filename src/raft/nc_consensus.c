@@ -1599,8 +1599,14 @@ nc_consensus_on_status(nc_channel_t *ch, u_char *body, size_t len)
     nc_memcpy(buf, body, 8);
     nc_le64_put(buf + 8, NC_OK);
 
-    n = nc_consensus_status_text(body[8], buf + 16,
-                                 NC_CONSENSUS_MAX_TEXT - 16);
+    if (body[8] == NC_CONSENSUS_STATUS_SUBSCRIBERS) {
+        /* kept here, where pushes leave from */
+        n = nc_naming_push_subscribers(body + 9, len - 9, buf + 16,
+                                       NC_CONSENSUS_MAX_TEXT - 16);
+    } else {
+        n = nc_consensus_status_text(body[8], buf + 16,
+                                     NC_CONSENSUS_MAX_TEXT - 16);
+    }
 
     (void) nc_channel_send(ch, NC_CONSENSUS_TEXT, buf, 16 + n, NULL, 0);
 

@@ -10,7 +10,8 @@
  *     PROPOSE   u64 request id, u64 client id, u64 sequence, command
  *     READ      u64 request id: a linearizable read point (ReadIndex); the
  *               RESULT comes once this node has applied up to it
- *     STATUS    u64 request id, u8 format (NC_CONSENSUS_STATUS_*)
+ *     STATUS    u64 request id, u8 format (NC_CONSENSUS_STATUS_*), the
+ *               format's argument if it has one
  *     MEMBER    u64 request id, u8 op (NC_CONSENSUS_MEMBER_*), the peer
  *               address (add, remove) or the node id in hex (remove)
  *     BEAT      (u16 length, instance key)...: ephemeral instances that
@@ -56,6 +57,7 @@
 #define NC_CONSENSUS_STATUS_RAFT    1         /* GET /v1/cluster/raft */
 #define NC_CONSENSUS_STATUS_NACOS   2         /* Nacos cluster/nodes data */
 #define NC_CONSENSUS_STATUS_SERVERS 3         /* API addresses, CRLF lines */
+#define NC_CONSENSUS_STATUS_SUBSCRIBERS 4     /* of a service: its key */
 #define NC_CONSENSUS_MAX_TEXT       (64 * 1024)
 
 #define NC_CONSENSUS_PROPOSE_SIZE   24
@@ -107,6 +109,9 @@ typedef void (*nc_consensus_text_pt)(void *data, nc_int_t status,
 
 nc_consensus_req_t *nc_consensus_status(nc_uint_t format,
     nc_consensus_text_pt done, void *data);
+/* the same about something: a format's argument (a service's key) */
+nc_consensus_req_t *nc_consensus_status_of(nc_uint_t format,
+    const u_char *arg, size_t len, nc_consensus_text_pt done, void *data);
 
 /*
  * Add a member (it joins as a learner and is promoted once caught up) or

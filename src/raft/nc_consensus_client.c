@@ -179,6 +179,19 @@ nc_consensus_status(nc_uint_t format, nc_consensus_text_pt text, void *data)
 
 
 nc_consensus_req_t *
+nc_consensus_status_of(nc_uint_t format, const u_char *arg, size_t len,
+    nc_consensus_text_pt text, void *data)
+{
+    u_char  f;
+
+    f = (u_char) format;
+
+    return nc_consensus_send(NC_CONSENSUS_STATUS, &f, 1, arg, len, NULL, text,
+                             data);
+}
+
+
+nc_consensus_req_t *
 nc_consensus_member(nc_uint_t op, const u_char *text, size_t len,
     nc_consensus_done_pt done, void *data)
 {
