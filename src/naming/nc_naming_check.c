@@ -62,8 +62,7 @@ typedef struct {
 
 static void nc_naming_check_sweep(nc_store_t *s, nc_msec_t now);
 static void nc_naming_check_settings(nc_check_target_t *t,
-    const nc_store_record_t *rec, const nc_store_record_t *cluster,
-    u_char **arena);
+    const nc_store_record_t *cluster, u_char **arena);
 static void nc_naming_check_start(nc_check_target_t *t, nc_msec_t now);
 static void nc_naming_check_write(nc_event_t *ev);
 static void nc_naming_check_read(nc_event_t *ev);
@@ -241,7 +240,7 @@ nc_naming_check_sweep(nc_store_t *s, nc_msec_t now)
             cluster = nc_store_get(s, v, ckey, clen);
         }
 
-        nc_naming_check_settings(t, rec, sep ? cluster : NULL, &a);
+        nc_naming_check_settings(t, sep ? cluster : NULL, &a);
 
         /* the old target of this key: both lists are in order */
         o = NULL;
@@ -291,7 +290,7 @@ nc_naming_check_sweep(nc_store_t *s, nc_msec_t now)
 
 /* how and where to probe: the cluster's settings, else TCP on its port */
 static void
-nc_naming_check_settings(nc_check_target_t *t, const nc_store_record_t *rec,
+nc_naming_check_settings(nc_check_target_t *t,
     const nc_store_record_t *cluster, u_char **arena)
 {
     char                              *end;
@@ -359,8 +358,6 @@ nc_naming_check_settings(nc_check_target_t *t, const nc_store_record_t *rec,
             }
         }
     }
-
-    (void) rec;
 
     if (n.ip.len >= sizeof(ip)) {
         return;
@@ -479,13 +476,15 @@ nc_naming_check_start(nc_check_target_t *t, nc_msec_t now)
     c->data = pr;
     c->read->handler = nc_naming_check_read;
     c->write->handler = nc_naming_check_write;
-    pr->connection = c;
 
     if (nc_event_add_conn(c) != NC_OK) {
+        nc_close_connection(c);
         nc_naming_check_done(pr, 0);
         return;
     }
 
+    /* from here on the probe's end closes the connection */
+    pr->connection = c;
     nc_add_timer(c->read, nc_check_conf->check_timeout);
 
     t->probing = 1;
