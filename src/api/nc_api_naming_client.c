@@ -562,6 +562,47 @@ nc_api_client_publication(const nc_store_record_t *rec, void *data)
 }
 
 
+/*
+ * The instances the request's clientId registered, as a JSON list in
+ * c->pg.json, counted in pub.  NC_OK; NC_DECLINED with the answer set;
+ * else an HTTP status.
+ */
+static nc_int_t
+nc_api_client_publications(nc_http_request_t *r, nc_api_client_t **cp,
+    nc_api_client_pub_t *pub)
+{
+    nc_int_t          rc;
+    nc_api_client_t  *c;
+
+    c = nc_api_client_new(r);
+    if (c == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = nc_api_client_parse_id(c);
+    if (rc != NC_OK) {
+        return rc;
+    }
+
+    nc_memzero(pub, sizeof(nc_api_client_pub_t));
+    pub->client = c;
+    *cp = c;
+
+    nc_api_json_open(&c->pg.json, NULL, '[');
+
+    rc = nc_api_each(r, (u_char *) NC_STORE_NAMING_INSTANCE,
+                     sizeof(NC_STORE_NAMING_INSTANCE) - 1,
+                     nc_api_client_publication, pub);
+    if (rc != NC_OK && rc != NC_BUSY) {
+        return rc;
+    }
+
+    nc_api_json_close(&c->pg.json, ']');
+
+    return NC_OK;
+}
+
+
 /* what a client registered: [{"namespace","group","serviceName",
  * "registeredInstance":{"ip","port","cluster"}}] */
 static nc_int_t
@@ -571,29 +612,10 @@ nc_api_client_published(nc_http_request_t *r)
     nc_api_client_t      *c;
     nc_api_client_pub_t   pub;
 
-    c = nc_api_client_new(r);
-    if (c == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = nc_api_client_parse_id(c);
+    rc = nc_api_client_publications(r, &c, &pub);
     if (rc != NC_OK) {
         return nc_api_end(rc);
     }
-
-    nc_memzero(&pub, sizeof(nc_api_client_pub_t));
-    pub.client = c;
-
-    nc_api_json_open(&c->pg.json, NULL, '[');
-
-    rc = nc_api_each(r, (u_char *) NC_STORE_NAMING_INSTANCE,
-                     sizeof(NC_STORE_NAMING_INSTANCE) - 1,
-                     nc_api_client_publication, &pub);
-    if (rc != NC_OK && rc != NC_BUSY) {
-        return rc;
-    }
-
-    nc_api_json_close(&c->pg.json, ']');
 
     return nc_api_client_done(c, NC_API_V2);
 }
@@ -609,25 +631,10 @@ nc_api_client_one(nc_http_request_t *r)
     nc_api_client_t      *c;
     nc_api_client_pub_t   pub;
 
-    c = nc_api_client_new(r);
-    if (c == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = nc_api_client_parse_id(c);
+    /* its registrations, listed only to be counted */
+    rc = nc_api_client_publications(r, &c, &pub);
     if (rc != NC_OK) {
         return nc_api_end(rc);
-    }
-
-    nc_memzero(&pub, sizeof(nc_api_client_pub_t));
-    pub.client = c;
-
-    /* the registrations are counted into a scratch list */
-    rc = nc_api_each(r, (u_char *) NC_STORE_NAMING_INSTANCE,
-                     sizeof(NC_STORE_NAMING_INSTANCE) - 1,
-                     nc_api_client_publication, &pub);
-    if (rc != NC_OK && rc != NC_BUSY) {
-        return rc;
     }
 
     if (pub.found == 0) {
