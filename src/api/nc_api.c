@@ -202,6 +202,31 @@ nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status, const char *fmt,
 }
 
 
+/* Nacos' v2 error: {"code":<code>,"message":"<message>","data":"<text>"} */
+nc_int_t
+nc_api_v2_fail(nc_http_request_t *r, nc_uint_t status, nc_uint_t code,
+    const char *message, const u_char *text, size_t len)
+{
+    int      n;
+    u_char  *p;
+
+    p = nc_pnalloc(r->pool, 96 + strlen(message)
+                            + nc_json_escape_len(text, len));
+    if (p == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = sprintf((char *) p, "{\"code\":%u,\"message\":\"%s\",\"data\":\"",
+                (unsigned) code, message);
+    len = (size_t) (nc_json_escape(p + n, text, len) - p);
+    p[len++] = '"';
+    p[len++] = '}';
+
+    return nc_api_refused(nc_http_set_response(r, status, "application/json",
+                                               p, len));
+}
+
+
 /* Nacos' RestResult: {"code":<code>,"message":null,"data":<data>} */
 nc_int_t
 nc_api_rest_result(nc_http_request_t *r, nc_uint_t code, const char *data)

@@ -40,6 +40,11 @@ void nc_api_param(nc_http_request_t *r, const char *name, nc_str_t *value);
 nc_int_t nc_api_nacos_error(nc_http_request_t *r, nc_uint_t status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Nacos' v2 error {"code","message","data":"<text>"} with status; the
+ * answer is set: NC_DECLINED (nc_api_refused) */
+nc_int_t nc_api_v2_fail(nc_http_request_t *r, nc_uint_t status,
+    nc_uint_t code, const char *message, const u_char *text, size_t len);
+
 /* Nacos' RestResult {"code":code,"message":null,"data":<data, JSON>};
  * the HTTP status is code */
 nc_int_t nc_api_rest_result(nc_http_request_t *r, nc_uint_t code,

@@ -1577,19 +1577,8 @@ nc_api_config_fail(nc_http_request_t *r, nc_uint_t version, nc_uint_t error,
                                                    p, (size_t) n));
     }
 
-    p = nc_pnalloc(r->pool, 96 + nc_json_escape_len((u_char *) text, len));
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    n = sprintf((char *) p, "{\"code\":%u,\"message\":\"%s\",\"data\":\"",
-                (unsigned) kinds[error].code, kinds[error].message);
-    len = (size_t) (nc_json_escape(p + n, (u_char *) text, len) - p);
-    p[len++] = '"';
-    p[len++] = '}';
-
-    return nc_api_refused(nc_http_set_response(r, kinds[error].status,
-                                               "application/json", p, len));
+    return nc_api_v2_fail(r, kinds[error].status, kinds[error].code,
+                          kinds[error].message, (u_char *) text, len);
 }
 
 

@@ -172,19 +172,7 @@ nc_api_naming_fail(nc_http_request_t *r, nc_uint_t version, nc_uint_t status,
         }
     }
 
-    p = nc_pnalloc(r->pool, 96 + nc_json_escape_len((u_char *) text, len));
-    if (p == NULL) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    n = sprintf((char *) p, "{\"code\":%u,\"message\":\"%s\",\"data\":\"",
-                (unsigned) code, message);
-    len = (size_t) (nc_json_escape(p + n, (u_char *) text, len) - p);
-    p[len++] = '"';
-    p[len++] = '}';
-
-    return nc_api_refused(nc_http_set_response(r, status, "application/json",
-                                               p, len));
+    return nc_api_v2_fail(r, status, code, message, (u_char *) text, len);
 }
 
 
