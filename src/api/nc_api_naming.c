@@ -72,6 +72,7 @@ nc_api_naming_init_routes(nc_cycle_t *cycle)
     nc_uint_t  all;
 
     nc_api_naming_conf = &cycle->conf->naming;
+    nc_naming_list_cache(nc_api_naming_conf->list_cache);
 
     all = NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST | NC_HTTP_PUT
           | NC_HTTP_PATCH | NC_HTTP_DELETE;

@@ -434,7 +434,10 @@ static const nc_conf_cmd_t  nc_conf_naming_cmds[] = {
       offsetof(nc_conf_naming_t, check_times), 1, 100, "3", NULL },
 
     { nc_string("check_concurrency"), NC_CONF_T_UINT, 0,
-      offsetof(nc_conf_naming_t, check_concurrency), 1, 1024, "64", NULL }
+      offsetof(nc_conf_naming_t, check_concurrency), 1, 1024, "64", NULL },
+
+    { nc_string("list_cache"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_naming_t, list_cache), 0, 0, "64m", NULL }
 };
 
 

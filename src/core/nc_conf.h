@@ -119,6 +119,9 @@ typedef struct {
     nc_msec_t       check_timeout;             /* 2s */
     nc_uint_t       check_times;               /* 3 in a row flip health */
     nc_uint_t       check_concurrency;         /* 64 at once */
+
+    size_t          list_cache;                /* 64m of rendered lists
+                                                  per process */
 } nc_conf_naming_t;
 
 

@@ -11,7 +11,6 @@
 #include <nc_store_naming.h>
 #include <nc_naming_list.h>
 
-#include <openssl/evp.h>
 
 
 #define NC_NAMING_CACHE_MS        10000
@@ -29,10 +28,67 @@ nc_naming_now(void)
 
 
 /*
+ * Rendered host lists, per process: a service's list of every listed
+ * (enabled) instance, as rendered at one revision of its record.  Writes
+ * never render (a registration costs the same in a service of 5 or of
+ * 5,000 instances); the first read of a revision renders it once, the
+ * reads after are a lookup and a copy.  Least recently used first out,
+ * within nc_naming_list_max bytes.
+ */
+typedef struct nc_naming_cached_s  nc_naming_cached_t;
+
+struct nc_naming_cached_s {
+    nc_naming_cached_t   *next;              /* in its bucket */
+    nc_naming_cached_t   *newer;             /* the LRU list */
+    nc_naming_cached_t   *older;
+    uint64_t              revision;          /* of the service's record */
+    size_t                size;              /* all of it, for the budget */
+    size_t                key_len;
+    nc_str_t              hosts;             /* after the key */
+    u_char                key[];
+};
+
+
+static size_t nc_naming_list_hosts(u_char *buf, nc_store_iter_t *it,
+    nc_store_t *st, const nc_store_version_t *v, const u_char *prefix,
+    size_t plen, const nc_str_t *clusters, nc_flag_t healthy_only,
+    nc_flag_t protect);
+static void nc_naming_list_count(nc_store_iter_t *it, nc_store_t *st,
+    const nc_store_version_t *v, const u_char *prefix, size_t plen,
+    const nc_str_t *clusters, size_t *all, size_t *healthy);
+static nc_int_t nc_naming_list_cached(nc_pool_t *pool, nc_store_iter_t *it,
+    nc_store_t *st, const nc_store_version_t *v, const nc_store_record_t *svc,
+    const u_char *prefix, size_t plen, nc_str_t *hosts);
+static nc_naming_cached_t **nc_naming_list_bucket(const u_char *key,
+    size_t len);
+static void nc_naming_list_evict(nc_naming_cached_t *e);
+
+
+static size_t               nc_naming_list_max;      /* bytes, 0: off */
+static size_t               nc_naming_list_used;
+static size_t               nc_naming_list_entries; /* entries */
+static size_t               nc_naming_list_nbuckets; /* a power of 2 */
+static nc_naming_cached_t **nc_naming_list_buckets;
+static nc_naming_cached_t  *nc_naming_list_newest;
+static nc_naming_cached_t  *nc_naming_list_oldest;
+
+
+void
+nc_naming_list_cache(size_t max)
+{
+    while (nc_naming_list_oldest) {
+        nc_naming_list_evict(nc_naming_list_oldest);
+    }
+
+    nc_naming_list_max = max;
+}
+
+
+/*
  * The list as /instance/list answers it (Nacos 2.x' ServiceInfo).  In the
  * common case (every cluster, nobody filtered out, the protect threshold
- * not reached) the hosts are the bytes the store rendered; else they are
- * chosen and rendered here.
+ * not reached) the hosts are the service's whole list, rendered once per
+ * revision; else they are chosen and rendered here.
  */
 nc_int_t
 nc_naming_list(nc_pool_t *pool, nc_store_t *st, const nc_store_version_t *v,
@@ -42,18 +98,13 @@ nc_naming_list(nc_pool_t *pool, nc_store_t *st, const nc_store_version_t *v,
     u_char                           *p, *cl, *end;
     size_t                            len, plen, n_all, n_healthy;
     uint64_t                          modified;
-    nc_str_t                          hosts, checksum, svc_clusters, one;
-    nc_flag_t                         protect, all_clusters, explicit,
-                                      healthy_only;
-    nc_uint_t                         pass;
-    double                            threshold;
-    unsigned int                      mdlen;
+    nc_str_t                          hosts, svc_clusters;
+    nc_flag_t                         protect, all_clusters, healthy_only;
     nc_store_iter_t                  *it;
     nc_store_naming_name_t            n;
-    const nc_store_record_t          *svc, *rec;
+    const nc_store_record_t          *svc;
     const nc_store_naming_service_t  *h;
     u_char                            key[NC_STORE_MAX_KEY_LEN];
-    u_char                            md5[16], hex[33];
 
     healthy_only = (flags & NC_NAMING_LIST_HEALTHY_ONLY) != 0;
 
@@ -66,16 +117,13 @@ nc_naming_list(nc_pool_t *pool, nc_store_t *st, const nc_store_version_t *v,
         svc = NULL;
     }
 
-    hosts.len = 0;
-    checksum.len = 0;
+    nc_str_set(&hosts, "[]");
     protect = 0;
     modified = nc_naming_now();
 
     if (svc) {
         h = nc_store_naming_service(svc);
         modified = h->modified;
-        explicit = (h->flags & NC_STORE_NAMING_S_EXPLICIT) != 0;
-        threshold = h->protect_threshold;
 
         nc_store_naming_field(svc, NC_STORE_NAMING_S_CLUSTERS, &svc_clusters);
 
@@ -99,120 +147,59 @@ nc_naming_list(nc_pool_t *pool, nc_store_t *st, const nc_store_version_t *v,
             }
         }
 
-        n_all = h->hosts;
-        n_healthy = h->healthy;
+        it = nc_palloc(pool, sizeof(nc_store_iter_t));
+        if (it == NULL) {
+            return NC_ERROR;
+        }
 
-        if (all_clusters && (!healthy_only || n_healthy == n_all)
-            && !(explicit && n_all
-                 && (double) n_healthy / (double) n_all <= threshold))
-        {
-            nc_store_naming_field(svc, NC_STORE_NAMING_S_HOSTS, &hosts);
-            nc_store_naming_field(svc, NC_STORE_NAMING_S_CHECKSUM, &checksum);
+        n = *name;
+        n.cluster.len = 0;
+        n.ip.len = 0;
+        plen = nc_store_naming_instance_key(key, sizeof(key), &n);
+
+        if (all_clusters) {
+            n_all = h->hosts;
+            n_healthy = h->healthy;
 
         } else {
-            /* choose: twice over the instances, counting then writing */
-            it = nc_palloc(pool, sizeof(nc_store_iter_t));
-            if (it == NULL) {
+            nc_naming_list_count(it, st, v, key, plen, clusters, &n_all,
+                                 &n_healthy);
+        }
+
+        /* Nacos 2.x: the threshold guards services made by the API */
+        protect = (h->flags & NC_STORE_NAMING_S_EXPLICIT) && n_all
+                  && (double) n_healthy / (double) n_all
+                     <= h->protect_threshold;
+
+        if (all_clusters && (!healthy_only || n_healthy == n_all)
+            && !protect)
+        {
+            if (nc_naming_list_cached(pool, it, st, v, svc, key, plen,
+                                      &hosts)
+                != NC_OK)
+            {
                 return NC_ERROR;
             }
 
-            n = *name;
-            n.cluster.len = 0;
-            n.ip.len = 0;
-            plen = nc_store_naming_instance_key(key, sizeof(key), &n);
+        } else {
+            len = nc_naming_list_hosts(NULL, it, st, v, key, plen, clusters,
+                                       healthy_only, protect);
 
-            n_all = 0;
-            n_healthy = 0;
-            len = 2;
-            p = NULL;
-
-            for (pass = 0; pass < 3; pass++) {
-                if (pass == 2) {
-                    hosts.data = nc_pnalloc(pool, len);
-                    if (hosts.data == NULL) {
-                        return NC_ERROR;
-                    }
-
-                    p = hosts.data;
-                    *p++ = '[';
-                }
-
-                nc_store_iter_init(it, st, v->root, key, plen, NULL, 0);
-
-                while ((rec = nc_store_iter_next(it)) != NULL) {
-                    if (!(rec->flags & NC_STORE_NAMING_ENABLED)
-                        || nc_store_naming_parse_instance(
-                               nc_store_record_key(rec), rec->key_len, &n)
-                           != NC_OK
-                        || (clusters->len
-                            && !nc_naming_in_list(clusters, n.cluster.data,
-                                                      n.cluster.len)))
-                    {
-                        continue;
-                    }
-
-                    if (pass == 0) {
-                        n_all++;
-                        n_healthy += (rec->flags & NC_STORE_NAMING_HEALTHY)
-                                     != 0;
-                        continue;
-                    }
-
-                    if (!protect && healthy_only
-                        && !(rec->flags & NC_STORE_NAMING_HEALTHY))
-                    {
-                        continue;
-                    }
-
-                    if (pass == 1) {
-                        /* "false" is the longer: room for either */
-                        len += nc_store_naming_render_host(NULL, rec, 0) + 1;
-                        continue;
-                    }
-
-                    if (p > hosts.data + 1) {
-                        *p++ = ',';
-                    }
-
-                    p += nc_store_naming_render_host(p, rec,
-                             protect || (rec->flags & NC_STORE_NAMING_HEALTHY));
-                }
-
-                if (pass == 0) {
-                    protect = explicit && n_all
-                              && (double) n_healthy / (double) n_all
-                                 <= threshold;
-                }
+            hosts.data = nc_pnalloc(pool, len);
+            if (hosts.data == NULL) {
+                return NC_ERROR;
             }
 
-            *p++ = ']';
-            hosts.len = p - hosts.data;
-
-            mdlen = 16;
-            if (EVP_Digest(hosts.data, hosts.len, md5, &mdlen, EVP_md5(),
-                           NULL) != 1)
-            {
-                nc_memzero(md5, 16);
-            }
-
-            for (pass = 0; pass < 16; pass++) {
-                hex[2 * pass] = "0123456789abcdef"[md5[pass] >> 4];
-                hex[2 * pass + 1] = "0123456789abcdef"[md5[pass] & 0xf];
-            }
-            checksum.data = hex;
-            checksum.len = 32;
+            hosts.len = nc_naming_list_hosts(hosts.data, it, st, v, key, plen,
+                                             clusters, healthy_only, protect);
         }
     }
 
-    if (hosts.len == 0) {
-        nc_str_set(&hosts, "[]");
-    }
+    len = nc_json_escape_len(grouped->data, grouped->len)
+          + nc_json_escape_len(clusters->data, clusters->len)
+          + name->group.len + hosts.len + 256;
 
-    one.len = nc_json_escape_len(grouped->data, grouped->len)
-              + nc_json_escape_len(clusters->data, clusters->len)
-              + name->group.len + hosts.len + checksum.len + 256;
-
-    out->data = nc_pnalloc(pool, one.len);
+    out->data = nc_pnalloc(pool, len);
     if (out->data == NULL) {
         return NC_ERROR;
     }
@@ -231,16 +218,280 @@ nc_naming_list(nc_pool_t *pool, nc_store_t *st, const nc_store_version_t *v,
     p += sprintf((char *) p, "%u", NC_NAMING_CACHE_MS);
     p = nc_cpymem(p, ",\"hosts\":", 9);
     p = nc_cpymem(p, hosts.data, hosts.len);
-    p += sprintf((char *) p, ",\"lastRefTime\":%" PRIu64 ",\"checksum\":\"",
-                 modified);
-    p = nc_cpymem(p, checksum.data, checksum.len);
-    p = nc_cpymem(p, "\",\"allIPs\":false,\"reachProtectionThreshold\":", 44);
+    /* Nacos 2.x computes no checksum: "" */
+    p += sprintf((char *) p, ",\"lastRefTime\":%" PRIu64 ",\"checksum\":\"\""
+                 ",\"allIPs\":false,\"reachProtectionThreshold\":", modified);
     p = protect ? nc_cpymem(p, "true", 4) : nc_cpymem(p, "false", 5);
     p = nc_cpymem(p, ",\"valid\":true}", 14);
 
     out->len = p - out->data;
 
     return NC_OK;
+}
+
+
+/*
+ * The host objects of the service's listed instances under prefix, in key
+ * order, as a JSON array: in the clusters asked ("": all), the unhealthy
+ * left out when healthy_only, unless the protect threshold is reached
+ * (then all of them, reported healthy).  buf NULL: measures, an upper
+ * bound; else the length written.
+ */
+static size_t
+nc_naming_list_hosts(u_char *buf, nc_store_iter_t *it, nc_store_t *st,
+    const nc_store_version_t *v, const u_char *prefix, size_t plen,
+    const nc_str_t *clusters, nc_flag_t healthy_only, nc_flag_t protect)
+{
+    u_char                   *p;
+    size_t                    len, hosts;
+    nc_store_naming_name_t    n;
+    const nc_store_record_t  *rec;
+
+    p = buf;
+    len = 2;                             /* [] */
+    hosts = 0;
+
+    if (p) {
+        *p++ = '[';
+    }
+
+    nc_store_iter_init(it, st, v->root, prefix, plen, NULL, 0);
+
+    while ((rec = nc_store_iter_next(it)) != NULL) {
+        if (!(rec->flags & NC_STORE_NAMING_ENABLED)
+            || (!protect && healthy_only
+                && !(rec->flags & NC_STORE_NAMING_HEALTHY)))
+        {
+            continue;
+        }
+
+        if (clusters->len
+            && (nc_store_naming_parse_instance(nc_store_record_key(rec),
+                                               rec->key_len, &n)
+                != NC_OK
+                || !nc_naming_in_list(clusters, n.cluster.data,
+                                      n.cluster.len)))
+        {
+            continue;
+        }
+
+        if (p == NULL) {
+            /* "false" is the longer: room for either */
+            len += nc_store_naming_render_host(NULL, rec, 0) + (hosts++ > 0);
+            continue;
+        }
+
+        if (p > buf + 1) {
+            *p++ = ',';
+        }
+
+        p += nc_store_naming_render_host(p, rec,
+                 protect || (rec->flags & NC_STORE_NAMING_HEALTHY));
+    }
+
+    if (p == NULL) {
+        return len;
+    }
+
+    *p++ = ']';
+
+    return p - buf;
+}
+
+
+/* the listed instances in the clusters asked, and the healthy of them */
+static void
+nc_naming_list_count(nc_store_iter_t *it, nc_store_t *st,
+    const nc_store_version_t *v, const u_char *prefix, size_t plen,
+    const nc_str_t *clusters, size_t *all, size_t *healthy)
+{
+    nc_store_naming_name_t    n;
+    const nc_store_record_t  *rec;
+
+    *all = 0;
+    *healthy = 0;
+
+    nc_store_iter_init(it, st, v->root, prefix, plen, NULL, 0);
+
+    while ((rec = nc_store_iter_next(it)) != NULL) {
+        if ((rec->flags & NC_STORE_NAMING_ENABLED)
+            && nc_store_naming_parse_instance(nc_store_record_key(rec),
+                                              rec->key_len, &n)
+               == NC_OK
+            && nc_naming_in_list(clusters, n.cluster.data, n.cluster.len))
+        {
+            (*all)++;
+            *healthy += (rec->flags & NC_STORE_NAMING_HEALTHY) != 0;
+        }
+    }
+}
+
+
+/* the service's whole list at svc's revision: from the cache, or rendered */
+static nc_int_t
+nc_naming_list_cached(nc_pool_t *pool, nc_store_iter_t *it, nc_store_t *st,
+    const nc_store_version_t *v, const nc_store_record_t *svc,
+    const u_char *prefix, size_t plen, nc_str_t *hosts)
+{
+    size_t                size, len, i, nb;
+    nc_naming_cached_t   *e, **b, **table, *next;
+    static const nc_str_t  all = nc_null_string;
+
+    b = nc_naming_list_bucket(nc_store_record_key(svc), svc->key_len);
+
+    for (e = b ? *b : NULL; e; e = e->next) {
+        if (e->key_len == svc->key_len
+            && nc_memcmp(e->key, nc_store_record_key(svc), e->key_len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (e && e->revision == svc->revision) {
+        if (e != nc_naming_list_newest) {     /* to the front */
+            e->newer->older = e->older;
+            if (e->older) {
+                e->older->newer = e->newer;
+            } else {
+                nc_naming_list_oldest = e->newer;
+            }
+
+            e->newer = NULL;
+            e->older = nc_naming_list_newest;
+            nc_naming_list_newest->newer = e;
+            nc_naming_list_newest = e;
+        }
+
+        *hosts = e->hosts;
+        return NC_OK;
+    }
+
+    if (e) {
+        nc_naming_list_evict(e);
+    }
+
+    len = nc_naming_list_hosts(NULL, it, st, v, prefix, plen, &all, 0, 0);
+    size = sizeof(nc_naming_cached_t) + svc->key_len + len;
+
+    /* a list too big to keep is rendered for this answer alone */
+    if (b == NULL || size > nc_naming_list_max / 8
+        || (e = malloc(size)) == NULL)
+    {
+        hosts->data = nc_pnalloc(pool, len);
+        if (hosts->data == NULL) {
+            return NC_ERROR;
+        }
+
+        hosts->len = nc_naming_list_hosts(hosts->data, it, st, v, prefix, plen,
+                                          &all, 0, 0);
+        return NC_OK;
+    }
+
+    e->revision = svc->revision;
+    e->size = size;
+    e->key_len = svc->key_len;
+    nc_memcpy(e->key, nc_store_record_key(svc), svc->key_len);
+    e->hosts.data = e->key + e->key_len;
+    e->hosts.len = nc_naming_list_hosts(e->hosts.data, it, st, v, prefix,
+                                        plen, &all, 0, 0);
+
+    e->next = *b;
+    *b = e;
+    e->newer = NULL;
+    e->older = nc_naming_list_newest;
+    if (nc_naming_list_newest) {
+        nc_naming_list_newest->newer = e;
+    } else {
+        nc_naming_list_oldest = e;
+    }
+    nc_naming_list_newest = e;
+
+    nc_naming_list_used += size;
+    nc_naming_list_entries++;
+
+    while (nc_naming_list_used > nc_naming_list_max) {
+        nc_naming_list_evict(nc_naming_list_oldest);  /* never e: <= max/8 */
+    }
+
+    *hosts = e->hosts;
+
+    /* a table as long as the entries: rehashed when it is outgrown */
+    if (nc_naming_list_entries > nc_naming_list_nbuckets) {
+        nb = nc_naming_list_nbuckets * 2;
+        table = calloc(nb, sizeof(nc_naming_cached_t *));
+
+        if (table) {
+            for (i = 0; i < nc_naming_list_nbuckets; i++) {
+                for (e = nc_naming_list_buckets[i]; e; e = next) {
+                    next = e->next;
+                    b = &table[nc_store_key_hash(e->key, e->key_len)
+                               & (nb - 1)];
+                    e->next = *b;
+                    *b = e;
+                }
+            }
+
+            free(nc_naming_list_buckets);
+            nc_naming_list_buckets = table;
+            nc_naming_list_nbuckets = nb;
+        }
+    }
+
+    return NC_OK;
+}
+
+
+/* the key's bucket; NULL when caching is off (or no memory for a table) */
+static nc_naming_cached_t **
+nc_naming_list_bucket(const u_char *key, size_t len)
+{
+    if (nc_naming_list_max == 0) {
+        return NULL;
+    }
+
+    if (nc_naming_list_buckets == NULL) {
+        nc_naming_list_buckets = calloc(64, sizeof(nc_naming_cached_t *));
+        if (nc_naming_list_buckets == NULL) {
+            return NULL;
+        }
+
+        nc_naming_list_nbuckets = 64;
+    }
+
+    return &nc_naming_list_buckets[nc_store_key_hash(key, len)
+                                   & (nc_naming_list_nbuckets - 1)];
+}
+
+
+static void
+nc_naming_list_evict(nc_naming_cached_t *e)
+{
+    nc_naming_cached_t  **b;
+
+    b = nc_naming_list_bucket(e->key, e->key_len);
+
+    while (*b != e) {
+        b = &(*b)->next;
+    }
+
+    *b = e->next;
+
+    if (e->newer) {
+        e->newer->older = e->older;
+    } else {
+        nc_naming_list_newest = e->older;
+    }
+
+    if (e->older) {
+        e->older->newer = e->newer;
+    } else {
+        nc_naming_list_oldest = e->newer;
+    }
+
+    nc_naming_list_used -= e->size;
+    nc_naming_list_entries--;
+
+    free(e);
 }
 
 

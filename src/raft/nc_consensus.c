@@ -47,6 +47,7 @@
 #include <nc_store_config.h>
 #include <nc_store_naming.h>
 #include <nc_naming_lease.h>
+#include <nc_naming_list.h>
 #include <nc_naming_push.h>
 #include <nc_naming_check.h>
 #include <nc_auth_crypto.h>
@@ -429,6 +430,7 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_store_naming_init();
     nc_naming_lease_init(nc_cs.log);
     nc_naming_check_init(nc_cs.log, &cycle->conf->naming);
+    nc_naming_list_cache(cycle->conf->naming.list_cache);   /* pushes */
     nc_store_naming_observe(nc_naming_push_changed);
 
     /* the durable log: recovery refuses corruption, repairs a torn tail */

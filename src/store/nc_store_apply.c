@@ -15,14 +15,7 @@ static nc_int_t nc_store_apply_put(nc_store_t *s, const nc_store_cmd_t *c,
     uint64_t index, nc_store_result_t *res);
 
 
-static nc_int_t nc_store_apply_finish(nc_store_t *s, nc_flag_t abort);
-
-
-#define NC_STORE_MAX_FINISH  8
-
 static nc_store_apply_pt   nc_store_handlers[NC_STORE_OP_MAX];
-static nc_store_finish_pt  nc_store_finish[NC_STORE_MAX_FINISH];
-static nc_uint_t           nc_store_nfinish;
 static nc_uint_t          nc_store_op_flags[NC_STORE_OP_MAX] = {
     [NC_STORE_OP_DELETE] = NC_STORE_APPLY_REMOVES
 };
@@ -36,44 +29,6 @@ nc_store_apply_register(nc_uint_t op, nc_store_apply_pt handler,
         nc_store_handlers[op] = handler;
         nc_store_op_flags[op] = flags;
     }
-}
-
-
-void
-nc_store_apply_register_finish(nc_store_finish_pt finish)
-{
-    nc_uint_t  i;
-
-    for (i = 0; i < nc_store_nfinish; i++) {
-        if (nc_store_finish[i] == finish) {
-            return;
-        }
-    }
-
-    if (nc_store_nfinish < NC_STORE_MAX_FINISH) {
-        nc_store_finish[nc_store_nfinish++] = finish;
-    }
-}
-
-
-static nc_int_t
-nc_store_apply_finish(nc_store_t *s, nc_flag_t abort)
-{
-    nc_int_t   rc, r;
-    nc_uint_t  i;
-
-    rc = NC_OK;
-
-    /* every domain hears of the end, even after one failed */
-    for (i = 0; i < nc_store_nfinish; i++) {
-        r = nc_store_finish[i](s, abort || rc != NC_OK);
-
-        if (rc == NC_OK) {
-            rc = r;
-        }
-    }
-
-    return rc;
 }
 
 
@@ -188,17 +143,11 @@ nc_store_apply(nc_store_t *s, const nc_raft_entry_t *entries, size_t n,
         rc = nc_store_apply_entry(s, &entries[i], &results[i]);
 
         if (rc == NC_STORE_FULL) {
-            (void) nc_store_apply_finish(s, 1);
             nc_store_abort(s);
             return NC_STORE_FULL;
         }
 
         results[i].status = rc;
-    }
-
-    if (nc_store_apply_finish(s, 0) != NC_OK) {
-        nc_store_abort(s);
-        return NC_STORE_FULL;
     }
 
     rc = nc_store_commit(s, entries[n - 1].index, entries[n - 1].term);

@@ -70,15 +70,6 @@ typedef nc_int_t (*nc_store_apply_pt)(nc_store_t *s,
     const nc_raft_entry_t *e, nc_store_result_t *res);
 
 
-/*
- * A domain's end of a batch: runs after its last entry, before the batch
- * is published (abort: the batch is dropped; forget what it noted).
- * NC_OK, or NC_STORE_FULL to drop the batch.
- */
-typedef nc_int_t (*nc_store_finish_pt)(nc_store_t *s, nc_flag_t abort);
-
-void nc_store_apply_register_finish(nc_store_finish_pt finish);
-
 /* the op only removes records: a full store still admits it */
 #define NC_STORE_APPLY_REMOVES  1
 

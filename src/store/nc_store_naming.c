@@ -13,21 +13,14 @@
 #include <nc_store_naming.h>
 
 #include <math.h>
-#include <openssl/evp.h>
 
 
-/* a service a batch changed: its list is rendered at the batch's end */
-typedef struct {
-    u_char             *key;             /* 0: a free slot */
-    size_t              len;
-    uint64_t            index;           /* the last entry that touched it */
-    uint64_t            modified;        /* its lastRefTime so far */
-} nc_store_naming_dirty_t;
+/* not a record flag: "the instance exists", in nc_store_naming_account() */
+#define NC_STORE_NAMING_PRESENT  0x80000000
 
 
 static nc_int_t nc_store_naming_apply(nc_store_t *s,
     const nc_raft_entry_t *e, nc_store_result_t *res);
-static nc_int_t nc_store_naming_finish(nc_store_t *s, nc_flag_t abort);
 static nc_int_t nc_store_naming_decode(const nc_store_cmd_t *c,
     nc_store_naming_cmd_t *cmd);
 static nc_int_t nc_store_naming_instance_op(nc_store_t *s,
@@ -45,10 +38,15 @@ static nc_int_t nc_store_naming_put_instance(nc_store_t *s,
 static nc_int_t nc_store_naming_put_service(nc_store_t *s,
     const u_char *key, size_t key_len, uint64_t index,
     const nc_store_naming_service_t *head, const nc_str_t *field);
-static nc_int_t nc_store_naming_touch(nc_store_t *s, const u_char *key,
-    size_t len, uint64_t index, uint64_t time);
-static nc_int_t nc_store_naming_render(nc_store_t *s,
-    nc_store_naming_dirty_t *d);
+static nc_int_t nc_store_naming_account(nc_store_t *s, const u_char *key,
+    size_t key_len, const nc_str_t *cluster, uint32_t was, uint32_t now,
+    uint64_t index, uint64_t time);
+static size_t nc_store_naming_clusters(const nc_str_t *list,
+    const nc_str_t *cluster, nc_flag_t add, u_char *buf);
+static u_char *nc_store_naming_list_put(u_char *p, const u_char *buf,
+    const u_char *name, size_t len);
+static nc_flag_t nc_store_naming_cluster_listed(nc_store_t *s,
+    const u_char *key, size_t key_len, const nc_str_t *cluster);
 static const nc_store_record_t *nc_store_naming_first(nc_store_t *s,
     const u_char *prefix, size_t len);
 static size_t nc_store_naming_host(u_char *buf,
@@ -59,14 +57,9 @@ static size_t nc_store_naming_service_of(const u_char *key, size_t len,
     u_char *buf);
 
 
-static nc_store_naming_dirty_t  *nc_store_naming_dirty;
-static size_t                    nc_store_naming_ndirty;
-static size_t                    nc_store_naming_cap;   /* a power of 2 */
 static nc_store_iter_t          *nc_store_naming_iter;
-static nc_str_t                 *nc_store_naming_parts;   /* render's */
-static size_t                    nc_store_naming_nparts;
-static nc_str_t                 *nc_store_naming_cl;
-static size_t                    nc_store_naming_ncl;
+static u_char                   *nc_store_naming_buf;   /* clusters */
+static size_t                    nc_store_naming_buf_size;
 static nc_store_naming_observer_pt  nc_store_naming_observer;
 
 static const nc_str_t  nc_store_naming_empty_object = nc_string("{}");
@@ -88,8 +81,6 @@ nc_store_naming_init(void)
                                 || op == NC_STORE_NAMING_SERVICE_DELETE
                                 ? NC_STORE_APPLY_REMOVES : 0);
     }
-
-    nc_store_apply_register_finish(nc_store_naming_finish);
 }
 
 
@@ -644,7 +635,7 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
     const nc_store_naming_cmd_t *cmd, uint64_t index, nc_store_result_t *res)
 {
     size_t                             slen, plen;
-    uint32_t                           flags;
+    uint32_t                           flags, was, now;
     nc_int_t                           rc;
     nc_str_t                           field[NC_STORE_NAMING_I_NFIELDS],
                                        sfield[NC_STORE_NAMING_S_NFIELDS];
@@ -671,6 +662,7 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
     }
 
     oh = old ? nc_store_naming_instance(old) : NULL;
+    was = old ? old->flags | NC_STORE_NAMING_PRESENT : 0;
 
     switch (c->op) {
 
@@ -695,7 +687,6 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
             nc_memzero(sfield, sizeof(sfield));
             sfield[NC_STORE_NAMING_S_METADATA] = nc_store_naming_empty_object;
             sfield[NC_STORE_NAMING_S_SELECTOR] = nc_store_naming_no_selector;
-            nc_str_set(&sfield[NC_STORE_NAMING_S_HOSTS], "[]");
 
             rc = nc_store_naming_put_service(s, skey, slen, index, &sh,
                                              sfield);
@@ -717,6 +708,7 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
         field[NC_STORE_NAMING_I_METADATA] = cmd->metadata;
         field[NC_STORE_NAMING_I_GENERATOR] = cmd->extra;
 
+        now = cmd->flags | NC_STORE_NAMING_PRESENT;
         rc = nc_store_naming_put_instance(s, c->key, c->key_len, index,
                                           cmd->flags, &head, field);
         break;
@@ -729,6 +721,7 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
             return NC_DECLINED;
         }
 
+        now = 0;
         rc = nc_store_delete(s, c->key, c->key_len);
         break;
 
@@ -786,6 +779,7 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
         }
 
         /* the old record may be freed by the insert: fields first */
+        now = flags | NC_STORE_NAMING_PRESENT;
         rc = nc_store_naming_put_instance(s, c->key, c->key_len, index,
                                           flags, &head, field);
         break;
@@ -798,7 +792,8 @@ nc_store_naming_instance_op(nc_store_t *s, const nc_store_cmd_t *c,
         return rc;
     }
 
-    return nc_store_naming_touch(s, skey, slen, index, cmd->time);
+    return nc_store_naming_account(s, c->key, c->key_len, &n.cluster, was,
+                                   now, index, cmd->time);
 }
 
 
@@ -1122,114 +1117,98 @@ nc_store_naming_first(nc_store_t *s, const u_char *prefix, size_t len)
 
 
 /*
- * A service's instances changed in this batch: its list is rendered at
- * the end.  Its lastRefTime moves on per change (not per batch), so every
- * member reaches the same one however its batches fall.
+ * One of a service's instances changed (`was`, `now`: its record flags
+ * before and after, NC_STORE_NAMING_PRESENT when it exists): the service
+ * follows at once, its counts by the difference, its clusters when one
+ * gains its first listed instance or loses its last, its lastRefTime +1
+ * per change (not per batch, so every member reaches the same one however
+ * its batches fall).  Nothing here walks the service's instances: a
+ * registration costs the same in a service of 5 or of 5,000.  A service
+ * nobody made through the service API goes with its last instance.
  */
 static nc_int_t
-nc_store_naming_touch(nc_store_t *s, const u_char *key, size_t len,
-    uint64_t index, uint64_t time)
+nc_store_naming_account(nc_store_t *s, const u_char *key, size_t key_len,
+    const nc_str_t *cluster, uint32_t was, uint32_t now, uint64_t index,
+    uint64_t time)
 {
-    size_t                        i, cap, mask;
-    uint64_t                      hash;
-    nc_store_naming_dirty_t      *d, *table;
-    const nc_store_record_t      *svc;
+    size_t                            slen, len;
+    nc_int_t                          rc;
+    nc_uint_t                         f;
+    nc_flag_t                         was_listed, listed;
+    nc_str_t                          field[NC_STORE_NAMING_S_NFIELDS];
+    nc_store_naming_service_t         head;
+    const nc_store_record_t          *svc;
+    u_char                            skey[NC_STORE_MAX_KEY_LEN];
 
-    if (nc_store_naming_ndirty * 2 >= nc_store_naming_cap) {
-        cap = nc_store_naming_cap ? nc_store_naming_cap * 2 : 64;
+    slen = nc_store_naming_service_of(key, key_len, skey);
 
-        table = calloc(cap, sizeof(nc_store_naming_dirty_t));
-        if (table == NULL) {
-            return NC_STORE_FULL;
-        }
-
-        for (i = 0; i < nc_store_naming_cap; i++) {
-            d = &nc_store_naming_dirty[i];
-
-            if (d->key == NULL) {
-                continue;
-            }
-
-            hash = nc_store_key_hash(d->key, d->len) & (cap - 1);
-
-            while (table[hash].key) {
-                hash = (hash + 1) & (cap - 1);
-            }
-
-            table[hash] = *d;
-        }
-
-        free(nc_store_naming_dirty);
-        nc_store_naming_dirty = table;
-        nc_store_naming_cap = cap;
+    svc = nc_store_lookup(s, skey, slen);
+    if (svc == NULL || svc->value_len < sizeof(nc_store_naming_service_t)) {
+        return NC_ERROR;                 /* an instance without a service */
     }
 
-    mask = nc_store_naming_cap - 1;
-    hash = nc_store_key_hash(key, len) & mask;
+    head = *nc_store_naming_service(svc);
 
-    for ( ;; ) {
-        d = &nc_store_naming_dirty[hash];
-
-        if (d->key == NULL) {
-            break;
-        }
-
-        if (d->len == len && nc_memcmp(d->key, key, len) == 0) {
-            d->index = index;
-            d->modified = nc_max(d->modified + 1, time);
-            return NC_OK;
-        }
-
-        hash = (hash + 1) & mask;
+    for (f = 0; f < NC_STORE_NAMING_S_NFIELDS; f++) {
+        nc_store_naming_field(svc, f, &field[f]);
     }
 
-    d->key = malloc(len);
-    if (d->key == NULL) {
-        return NC_STORE_FULL;
+#define nc_store_naming_has(flags, bits)                                      \
+    (((flags) & (NC_STORE_NAMING_PRESENT | (bits)))                           \
+     == (NC_STORE_NAMING_PRESENT | (bits)))
+
+    was_listed = nc_store_naming_has(was, NC_STORE_NAMING_ENABLED);
+    listed = nc_store_naming_has(now, NC_STORE_NAMING_ENABLED);
+
+    head.instances += nc_store_naming_has(now, 0)
+                      - nc_store_naming_has(was, 0);
+    head.ephemeral += nc_store_naming_has(now, NC_STORE_NAMING_EPHEMERAL)
+                      - nc_store_naming_has(was, NC_STORE_NAMING_EPHEMERAL);
+    head.hosts += listed - was_listed;
+    head.healthy += nc_store_naming_has(now, NC_STORE_NAMING_ENABLED
+                                             | NC_STORE_NAMING_HEALTHY)
+                    - nc_store_naming_has(was, NC_STORE_NAMING_ENABLED
+                                               | NC_STORE_NAMING_HEALTHY);
+    head.modified = nc_max(head.modified + 1, time);
+
+#undef nc_store_naming_has
+
+    if (head.instances == 0 && !(head.flags & NC_STORE_NAMING_S_EXPLICIT)) {
+        rc = nc_store_delete(s, skey, slen);
+        goto done;
     }
 
-    nc_memcpy(d->key, key, len);
-    d->len = len;
-    d->index = index;
+    /* the clusters with listed instances, in key order */
+    if (listed != was_listed
+        && (listed || !nc_store_naming_cluster_listed(s, key, key_len,
+                                                      cluster)))
+    {
+        len = field[NC_STORE_NAMING_S_CLUSTERS].len + cluster->len + 1;
 
-    svc = nc_store_lookup(s, key, len);
-    d->modified = svc ? nc_max(nc_store_naming_service(svc)->modified + 1,
-                               time)
-                      : time;
+        if (len > nc_store_naming_buf_size) {
+            free(nc_store_naming_buf);
+            nc_store_naming_buf_size = 0;
 
-    nc_store_naming_ndirty++;
-
-    return NC_OK;
-}
-
-
-static nc_int_t
-nc_store_naming_finish(nc_store_t *s, nc_flag_t abort)
-{
-    size_t                    i;
-    nc_int_t                  rc;
-    nc_store_naming_dirty_t  *d;
-
-    rc = NC_OK;
-
-    for (i = 0; i < nc_store_naming_cap && nc_store_naming_ndirty; i++) {
-        d = &nc_store_naming_dirty[i];
-
-        if (d->key == NULL) {
-            continue;
-        }
-
-        if (!abort && rc == NC_OK) {
-            rc = nc_store_naming_render(s, d);
-
-            if (rc == NC_OK && nc_store_naming_observer) {
-                nc_store_naming_observer(d->key, d->len);
+            nc_store_naming_buf = malloc(len);
+            if (nc_store_naming_buf == NULL) {
+                return NC_STORE_FULL;
             }
+
+            nc_store_naming_buf_size = len;
         }
 
-        free(d->key);
-        d->key = NULL;
-        nc_store_naming_ndirty--;
+        field[NC_STORE_NAMING_S_CLUSTERS].len =
+            nc_store_naming_clusters(&field[NC_STORE_NAMING_S_CLUSTERS],
+                                     cluster, listed, nc_store_naming_buf);
+        field[NC_STORE_NAMING_S_CLUSTERS].data = nc_store_naming_buf;
+    }
+
+    rc = nc_store_naming_put_service(s, skey, slen, index, &head, field);
+
+done:
+
+    if (rc == NC_OK && nc_store_naming_observer) {
+        nc_store_naming_observer(skey, slen);
     }
 
     return rc;
@@ -1237,182 +1216,87 @@ nc_store_naming_finish(nc_store_t *s, nc_flag_t abort)
 
 
 /*
- * The service's list: the host objects of its enabled instances in key
- * order, their count and health, their clusters, the MD5 of the list.  A
- * service nobody made through the service API goes with its last
- * instance.  One walk notes where each host object is; the new record is
- * then written at once, the list straight into it.
+ * The comma list with the cluster added (in its place: names sort as
+ * their keys do, SEP sorting below every character a name may hold) or
+ * removed; written to buf, its length returned.
  */
-static nc_int_t
-nc_store_naming_render(nc_store_t *s, nc_store_naming_dirty_t *d)
+static size_t
+nc_store_naming_clusters(const nc_str_t *list, const nc_str_t *cluster,
+    nc_flag_t add, u_char *buf)
 {
-    u_char                           *p, *sep, *hosts;
-    size_t                            plen, hlen, clen, len, i, nparts,
-                                      nclusters;
-    nc_uint_t                         f;
-    nc_str_t                          field[NC_STORE_NAMING_S_NFIELDS],
-                                      cluster, last, *part;
-    unsigned int                      mdlen;
-    nc_store_record_t                *rec;
-    nc_store_naming_service_t         head, *h;
-    const nc_store_record_t          *svc, *ir;
-    const nc_store_naming_service_t  *oh;
-    u_char                            prefix[NC_STORE_MAX_KEY_LEN];
-    u_char                            md5[16];
+    int            cmp;
+    u_char        *p;
+    size_t         len;
+    nc_flag_t      placed;
+    const u_char  *c, *end, *next;
 
-    svc = nc_store_lookup(s, d->key, d->len);
-    if (svc == NULL || svc->value_len < sizeof(nc_store_naming_service_t)) {
-        return NC_OK;                    /* deleted in this batch */
-    }
+    p = buf;
+    placed = !add;
 
-    oh = nc_store_naming_service(svc);
-    head = *oh;
-    head.instances = 0;
-    head.hosts = 0;
-    head.healthy = 0;
-    head.ephemeral = 0;
-    head.modified = d->modified;
+    for (c = list->data, end = c + list->len; c < end; c = next + 1) {
+        next = memchr(c, ',', end - c);
+        next = next ? next : end;
+        len = next - c;
 
-    nc_memcpy(prefix, d->key, d->len);
-    prefix[2] = 'i';
-    prefix[d->len] = NC_STORE_NAMING_SEP;
-    plen = d->len + 1;
+        cmp = nc_memcmp(c, cluster->data, nc_min(len, cluster->len));
+        cmp = cmp ? cmp : (len > cluster->len) - (len < cluster->len);
 
-    nparts = 0;
-    nclusters = 0;
-    hlen = 2;                            /* [] */
-    clen = 0;
-    last.len = 0;
-    last.data = NULL;
-
-    if (nc_store_naming_first(s, prefix, plen) != NULL) {
-        nc_store_iter_init(nc_store_naming_iter, s, *nc_store_batch_root(s),
-                           prefix, plen, NULL, 0);
-
-        while ((ir = nc_store_iter_next(nc_store_naming_iter)) != NULL) {
-            head.instances++;
-            head.ephemeral += (ir->flags & NC_STORE_NAMING_EPHEMERAL) != 0;
-
-            if (!(ir->flags & NC_STORE_NAMING_ENABLED)) {
+        if (cmp == 0) {
+            if (!add) {
                 continue;
             }
 
-            /* the cluster: from the end of the prefix to the next SEP */
-            cluster.data = (u_char *) nc_store_record_key(ir) + plen;
-            sep = memchr(cluster.data, NC_STORE_NAMING_SEP, ir->key_len - plen);
-            if (sep == NULL) {
-                continue;
-            }
-
-            cluster.len = sep - cluster.data;
-
-            if (nparts == nc_store_naming_nparts) {
-                part = realloc(nc_store_naming_parts,
-                               (nparts ? 2 * nparts : 64) * sizeof(nc_str_t));
-                if (part == NULL) {
-                    return NC_STORE_FULL;
-                }
-
-                nc_store_naming_parts = part;
-                nc_store_naming_nparts = nparts ? 2 * nparts : 64;
-            }
-
-            part = &nc_store_naming_parts[nparts++];
-            nc_store_naming_field(ir, NC_STORE_NAMING_I_HOST, part);
-
-            hlen += part->len + (nparts > 1);
-            head.hosts++;
-            head.healthy += (ir->flags & NC_STORE_NAMING_HEALTHY) != 0;
-
-            /* in key order a cluster's instances come together */
-            if (last.data == NULL || last.len != cluster.len
-                || nc_memcmp(last.data, cluster.data, last.len) != 0)
-            {
-                if (nclusters == nc_store_naming_ncl) {
-                    part = realloc(nc_store_naming_cl,
-                                   (nclusters ? 2 * nclusters : 8)
-                                   * sizeof(nc_str_t));
-                    if (part == NULL) {
-                        return NC_STORE_FULL;
-                    }
-
-                    nc_store_naming_cl = part;
-                    nc_store_naming_ncl = nclusters ? 2 * nclusters : 8;
-                }
-
-                nc_store_naming_cl[nclusters++] = cluster;
-                clen += cluster.len + (clen != 0);
-                last = cluster;
-            }
-        }
-    }
-
-    if (head.instances == 0 && !(oh->flags & NC_STORE_NAMING_S_EXPLICIT)) {
-        return nc_store_delete(s, d->key, d->len) == NC_STORE_FULL
-               ? NC_STORE_FULL : NC_OK;
-    }
-
-    for (f = 0; f < NC_STORE_NAMING_S_NFIELDS; f++) {
-        nc_store_naming_field(svc, f, &field[f]);
-    }
-
-    len = sizeof(nc_store_naming_service_t)
-          + field[NC_STORE_NAMING_S_METADATA].len
-          + field[NC_STORE_NAMING_S_SELECTOR].len + hlen + clen + 32;
-
-    rec = nc_store_record_alloc(s, d->key, d->len, NC_STORE_T_NAMING, len,
-                                d->index);
-    if (rec == NULL) {
-        return NC_STORE_FULL;
-    }
-
-    h = (nc_store_naming_service_t *) nc_store_record_value(rec);
-    *h = head;
-    h->len[NC_STORE_NAMING_S_METADATA] =
-                                  (uint32_t) field[NC_STORE_NAMING_S_METADATA].len;
-    h->len[NC_STORE_NAMING_S_SELECTOR] =
-                                  (uint32_t) field[NC_STORE_NAMING_S_SELECTOR].len;
-    h->len[NC_STORE_NAMING_S_HOSTS] = (uint32_t) hlen;
-    h->len[NC_STORE_NAMING_S_CLUSTERS] = (uint32_t) clen;
-    h->len[NC_STORE_NAMING_S_CHECKSUM] = 32;
-
-    p = (u_char *) (h + 1);
-    p = nc_cpymem(p, field[NC_STORE_NAMING_S_METADATA].data,
-                  field[NC_STORE_NAMING_S_METADATA].len);
-    p = nc_cpymem(p, field[NC_STORE_NAMING_S_SELECTOR].data,
-                  field[NC_STORE_NAMING_S_SELECTOR].len);
-
-    hosts = p;
-    *p++ = '[';
-
-    for (i = 0; i < nparts; i++) {
-        if (i) {
-            *p++ = ',';
+            placed = 1;
         }
 
-        p = nc_cpymem(p, nc_store_naming_parts[i].data,
-                      nc_store_naming_parts[i].len);
-    }
-
-    *p++ = ']';
-
-    for (i = 0; i < nclusters; i++) {
-        if (i) {
-            *p++ = ',';
+        if (!placed && cmp > 0) {
+            p = nc_store_naming_list_put(p, buf, cluster->data, cluster->len);
+            placed = 1;
         }
 
-        p = nc_cpymem(p, nc_store_naming_cl[i].data, nc_store_naming_cl[i].len);
+        p = nc_store_naming_list_put(p, buf, c, len);
     }
 
-    mdlen = 16;
-    if (EVP_Digest(hosts, hlen, md5, &mdlen, EVP_md5(), NULL) != 1) {
-        nc_memzero(md5, 16);
+    if (!placed) {
+        p = nc_store_naming_list_put(p, buf, cluster->data, cluster->len);
     }
 
-    for (f = 0; f < 16; f++) {
-        *p++ = "0123456789abcdef"[md5[f] >> 4];
-        *p++ = "0123456789abcdef"[md5[f] & 0xf];
+    return p - buf;
+}
+
+
+static u_char *
+nc_store_naming_list_put(u_char *p, const u_char *buf, const u_char *name,
+    size_t len)
+{
+    if (p != buf) {
+        *p++ = ',';
     }
 
-    return nc_store_insert(s, rec);
+    return nc_cpymem(p, name, len);
+}
+
+
+/* does the instance's cluster still have a listed (enabled) instance */
+static nc_flag_t
+nc_store_naming_cluster_listed(nc_store_t *s, const u_char *key,
+    size_t key_len, const nc_str_t *cluster)
+{
+    size_t                    plen;
+    const nc_store_record_t  *rec;
+
+    /* nsi/<ns>/<group>@@<service>\x1f<cluster>\x1f: the name is in key */
+    plen = cluster->data + cluster->len + 1 - key;
+
+    if (plen > key_len) {
+        return 0;
+    }
+
+    rec = nc_store_naming_first(s, key, plen);
+
+    while (rec && !(rec->flags & NC_STORE_NAMING_ENABLED)) {
+        rec = nc_store_iter_next(nc_store_naming_iter);
+    }
+
+    return rec != NULL;
 }

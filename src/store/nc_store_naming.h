@@ -89,10 +89,10 @@ typedef struct {
 /* service fields */
 #define NC_STORE_NAMING_S_METADATA  0        /* a JSON object of strings */
 #define NC_STORE_NAMING_S_SELECTOR  1        /* a JSON object */
-#define NC_STORE_NAMING_S_HOSTS     2        /* JSON array of enabled hosts */
-#define NC_STORE_NAMING_S_CLUSTERS  3        /* their clusters, ',' between */
-#define NC_STORE_NAMING_S_CHECKSUM  4        /* MD5 of the hosts, 32 hex */
-#define NC_STORE_NAMING_S_NFIELDS   5
+#define NC_STORE_NAMING_S_CLUSTERS  2        /* the clusters of the listed
+                                                (enabled) instances, in key
+                                                order, ',' between */
+#define NC_STORE_NAMING_S_NFIELDS   3
 
 typedef struct {
     double              protect_threshold;
@@ -185,7 +185,7 @@ typedef struct {
 
 void nc_store_naming_init(void);
 
-/* told the key of each service whose list a batch rendered (or removed),
+/* told the key of each service whose instances changed (or that went),
  * before the batch is published (the consensus process pushes after) */
 typedef void (*nc_store_naming_observer_pt)(const u_char *key, size_t len);
 

@@ -30,7 +30,9 @@
 
 #define NC_SNAP_MAGIC           0x3130504e53524e43ULL  /* "CNRSNP01" LE */
 #define NC_SNAP_TRAILER_MAGIC   0x444e4553U            /* "SEND" LE */
-#define NC_SNAP_VERSION         1
+/* the records' layouts are part of the format: 2, a service no longer
+ * carries its rendered list */
+#define NC_SNAP_VERSION         2
 #define NC_SNAP_DEFLATE         1                      /* raw deflate */
 
 #define NC_SNAP_HEADER_SIZE     64

@@ -1425,6 +1425,7 @@ test_dump_format(void **state)
         "    check_timeout: 2s\n"
         "    check_times: 3\n"
         "    check_concurrency: 64\n"
+        "    list_cache: 64m\n"
         "config:\n"
         "    max_content_size: 10m\n"
         "    history_max_age: 30d\n"

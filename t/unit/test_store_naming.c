@@ -1,10 +1,12 @@
 
 /*
  * nacre: the registry applied to the store: registration makes the
- * service and its rendered list, the list holds enabled hosts in key order
- * with their count, health and clusters, a batch renders once, kinds do
- * not mix, health and expiry compare revisions, lastRefTime does not
- * depend on how entries fall into batches, and bad commands are refused.
+ * service, whose counts, health and clusters follow each change without a
+ * walk (checked against a walk after every one of random changes), the
+ * list holds enabled hosts in key order, rendered once per revision and
+ * kept (the kept list is the list rendered anew), kinds do not mix,
+ * health and expiry compare revisions, lastRefTime does not depend on how
+ * entries fall into batches, and bad commands are refused.
  */
 
 #include <nc_config.h>
@@ -12,6 +14,7 @@
 #include <nc_store.h>
 #include <nc_store_apply.h>
 #include <nc_store_naming.h>
+#include <nc_naming_list.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -151,9 +154,8 @@ test_get(nc_store_t *s, const nc_store_naming_name_t *n)
 
     /* the writer reads what it published; nothing is reclaimed here */
     off = atomic_load(&s->hdr->current);
-    assert_true(off != 0);
 
-    return nc_store_get(s, nc_store_ptr(s, off), key, klen);
+    return off ? nc_store_get(s, nc_store_ptr(s, off), key, klen) : NULL;
 }
 
 
@@ -169,6 +171,36 @@ test_field_eq(const nc_store_record_t *rec, nc_uint_t f, const char *want)
                     (int) v.len, v.data, want);
         fail();
     }
+}
+
+
+/* the hosts array of the service's /instance/list answer */
+static nc_str_t
+test_hosts(nc_store_t *s, const nc_store_naming_name_t *svc,
+    const char *clusters, nc_uint_t flags)
+{
+    u_char        *p, *q;
+    nc_str_t       out, cl, grouped;
+    nc_shm_off_t   off;
+
+    off = atomic_load(&s->hdr->current);
+    assert_true(off != 0);
+
+    grouped = S("G@@svc");
+    cl = S(clusters);
+
+    assert_int_equal(nc_naming_list(test_pool, s, nc_store_ptr(s, off), svc,
+                                    &grouped, &cl, flags, &out), NC_OK);
+
+    p = memmem(out.data, out.len, "\"hosts\":", 8);
+    q = memmem(out.data, out.len, ",\"lastRefTime\":", 15);
+    assert_non_null(p);
+    assert_non_null(q);
+
+    out.data = p + 8;
+    out.len = q - out.data;
+
+    return out;
 }
 
 
@@ -226,16 +258,13 @@ test_register_renders(void **state)
     test_field_eq(rec, NC_STORE_NAMING_S_SELECTOR, "{\"type\":\"none\"}");
 
     /* key order: 10.0.0.1 before 10.0.0.2 */
-    nc_store_naming_field(rec, NC_STORE_NAMING_S_HOSTS, &v);
+    v = test_hosts(s, &svc, "", 0);
     assert_true(v.len > 2 && v.data[0] == '[' && v.data[v.len - 1] == ']');
     assert_non_null(memmem(v.data, v.len, "10.0.0.1#8080", 13));
     assert_true((u_char *) memmem(v.data, v.len, "10.0.0.1#8080", 13)
                 < (u_char *) memmem(v.data, v.len, "10.0.0.2#80", 11));
     assert_non_null(memmem(v.data, v.len, "\"instanceIdGenerator\":\"simple\"",
                            30));
-
-    nc_store_naming_field(rec, NC_STORE_NAMING_S_CHECKSUM, &v);
-    assert_int_equal(v.len, 32);
 
     nc_store_destroy(s);
 }
@@ -274,8 +303,9 @@ test_list_filters_disabled_and_health(void **state)
     assert_int_equal(h->instances, 2);
     assert_int_equal(h->hosts, 1);
     test_field_eq(rec, NC_STORE_NAMING_S_CLUSTERS, "B");
-    nc_store_naming_field(rec, NC_STORE_NAMING_S_HOSTS, &v);
+    v = test_hosts(s, &svc, "", 0);
     assert_null(memmem(v.data, v.len, "#A#", 3));
+    assert_non_null(memmem(v.data, v.len, "#B#", 3));
 
     /* health with the wrong revision is declined, with the right one not */
     rec = test_get(s, &b);
@@ -311,6 +341,7 @@ test_list_filters_disabled_and_health(void **state)
 static void
 test_kinds_and_services(void **state)
 {
+    nc_str_t                  v;
     nc_store_t               *s;
     nc_store_naming_cmd_t     c;
     nc_store_naming_name_t    a, p, svc;
@@ -360,7 +391,10 @@ test_kinds_and_services(void **state)
     rec = test_get(s, &svc);
     assert_non_null(rec);
     assert_int_equal(nc_store_naming_service(rec)->instances, 0);
-    test_field_eq(rec, NC_STORE_NAMING_S_HOSTS, "[]");
+    test_field_eq(rec, NC_STORE_NAMING_S_CLUSTERS, "");
+    v = test_hosts(s, &svc, "", 0);
+    assert_int_equal(v.len, 2);
+    assert_memory_equal(v.data, "[]", 2);
 
     assert_int_equal(test_apply(s, NC_STORE_NAMING_SERVICE_DELETE, &svc, 0,
                                 &c), NC_OK);
@@ -423,13 +457,284 @@ test_batches_agree(void **state)
     assert_int_equal(nc_store_naming_service(r2)->modified, 7003);
     assert_int_equal(r1->revision, r2->revision);
 
-    nc_store_naming_field(r1, NC_STORE_NAMING_S_HOSTS, &v1);
-    nc_store_naming_field(r2, NC_STORE_NAMING_S_HOSTS, &v2);
+    v1 = test_hosts(s1, &svc, "", 0);
+    v2 = test_hosts(s2, &svc, "", 0);
     assert_int_equal(v1.len, v2.len);
     assert_memory_equal(v1.data, v2.data, v1.len);
 
     nc_store_destroy(s1);
     nc_store_destroy(s2);
+}
+
+
+/* the service's counts and clusters, as a walk of its instances finds them */
+static void
+test_check_service(nc_store_t *s, const nc_store_naming_name_t *svc)
+{
+    size_t                            plen, clen;
+    uint32_t                          instances, ephemeral, hosts, healthy;
+    nc_str_t                          field;
+    nc_store_iter_t                   it;
+    nc_shm_off_t                      off;
+    nc_store_naming_name_t            n, prefix;
+    const nc_store_record_t          *rec, *svc_rec;
+    const nc_store_version_t         *v;
+    const nc_store_naming_service_t  *h;
+    u_char                            key[NC_STORE_MAX_KEY_LEN];
+    char                              clusters[256], last[64];
+
+    off = atomic_load(&s->hdr->current);
+    v = nc_store_ptr(s, off);
+
+    prefix = *svc;
+    prefix.cluster.len = 0;
+    prefix.ip.len = 0;
+    plen = nc_store_naming_instance_key(key, sizeof(key), &prefix);
+
+    instances = ephemeral = hosts = healthy = 0;
+    clen = 0;
+    clusters[0] = '\0';
+    last[0] = '\0';
+
+    nc_store_iter_init(&it, s, v->root, key, plen, NULL, 0);
+
+    while ((rec = nc_store_iter_next(&it)) != NULL) {
+        assert_int_equal(nc_store_naming_parse_instance(
+                             nc_store_record_key(rec), rec->key_len, &n),
+                         NC_OK);
+        instances++;
+        ephemeral += (rec->flags & NC_STORE_NAMING_EPHEMERAL) != 0;
+
+        if (!(rec->flags & NC_STORE_NAMING_ENABLED)) {
+            continue;
+        }
+
+        hosts++;
+        healthy += (rec->flags & NC_STORE_NAMING_HEALTHY) != 0;
+
+        if (strlen(last) != n.cluster.len
+            || memcmp(last, n.cluster.data, n.cluster.len) != 0)
+        {
+            clen += snprintf(clusters + clen, sizeof(clusters) - clen,
+                             "%s%.*s", clen ? "," : "", (int) n.cluster.len,
+                             n.cluster.data);
+            snprintf(last, sizeof(last), "%.*s", (int) n.cluster.len,
+                     n.cluster.data);
+        }
+    }
+
+    svc_rec = test_get(s, svc);
+
+    if (instances == 0) {
+        assert_null(svc_rec);            /* implied: it went with the last */
+        return;
+    }
+
+    assert_non_null(svc_rec);
+    h = nc_store_naming_service(svc_rec);
+    assert_int_equal(h->instances, instances);
+    assert_int_equal(h->ephemeral, ephemeral);
+    assert_int_equal(h->hosts, hosts);
+    assert_int_equal(h->healthy, healthy);
+
+    nc_store_naming_field(svc_rec, NC_STORE_NAMING_S_CLUSTERS, &field);
+    if (field.len != strlen(clusters)
+        || memcmp(field.data, clusters, field.len) != 0)
+    {
+        print_error("clusters \"%.*s\", the walk finds \"%s\"\n",
+                    (int) field.len, field.data, clusters);
+        fail();
+    }
+}
+
+
+/* clusters sort as their keys: "A" before "A-b" before "B" */
+static void
+test_clusters_follow(void **state)
+{
+    nc_store_t              *s;
+    nc_store_naming_cmd_t    c;
+    nc_store_naming_name_t   b, ab, a, a2, svc;
+
+    (void) state;
+
+    s = test_store();
+    test_default(&c, 100);
+    svc = test_name("svc", NULL, NULL, 0);
+
+    b = test_name("svc", "B", "10.0.0.1", 1);
+    ab = test_name("svc", "A-b", "10.0.0.1", 1);
+    a = test_name("svc", "A", "10.0.0.9", 1);
+    a2 = test_name("svc", "A", "10.0.0.1", 1);
+
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_REGISTER, &b, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "B");
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_REGISTER, &ab, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A-b,B");
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_REGISTER, &a, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A,A-b,B");
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_REGISTER, &a2, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A,A-b,B");
+
+    /* A keeps a listed instance while one of two goes; then loses it */
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_DEREGISTER, &a2, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A,A-b,B");
+
+    c.what = NC_STORE_NAMING_W_ENABLED;
+    c.flags = NC_STORE_NAMING_EPHEMERAL;
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_UPDATE, &a, 0, &c), NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A-b,B");
+
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_DEREGISTER, &b, 0, &c),
+                     NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A-b");
+
+    c.flags = NC_STORE_NAMING_EPHEMERAL | NC_STORE_NAMING_ENABLED;
+    assert_int_equal(test_apply(s, NC_STORE_NAMING_UPDATE, &a, 0, &c), NC_OK);
+    test_field_eq(test_get(s, &svc), NC_STORE_NAMING_S_CLUSTERS, "A,A-b");
+    test_check_service(s, &svc);
+
+    nc_store_destroy(s);
+}
+
+
+/*
+ * Random registrations, deregistrations, expiries, updates and health
+ * flips over three clusters, some in one batch: after each batch the
+ * service's counts and clusters are what a walk finds.
+ */
+static void
+test_accounting_random(void **state)
+{
+    size_t                  i, k, len[8], n;
+    u_char                 *cmd[8];
+    uint64_t                seed;
+    nc_uint_t               op, r;
+    nc_store_t             *s;
+    nc_store_result_t       res[8];
+    nc_store_naming_cmd_t   c;
+    nc_store_naming_name_t  in, svc;
+    const nc_store_record_t *rec;
+    char                    ip[32];
+    static const char      *clusters[] = { "A", "A-b", "B" };
+
+    (void) state;
+
+    s = test_store();
+    svc = test_name("svc", NULL, NULL, 0);
+    seed = 0x9e3779b97f4a7c15ULL;
+
+#define test_rand()                                                           \
+    (seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17,               \
+     (nc_uint_t) (seed >> 11))
+
+    for (i = 0; i < 3000; i++) {
+        n = 1 + test_rand() % 4;
+
+        for (k = 0; k < n; k++) {
+            r = test_rand();
+            snprintf(ip, sizeof(ip), "10.0.0.%u", (unsigned) (r % 6));
+            in = test_name("svc", clusters[(r >> 4) % 3], ip, 80);
+            test_default(&c, 1000 + i);
+
+            switch ((r >> 8) % 6) {
+            case 0:
+            case 1:
+                op = NC_STORE_NAMING_REGISTER;
+                c.flags = NC_STORE_NAMING_EPHEMERAL
+                          | ((r >> 12) & 1 ? NC_STORE_NAMING_ENABLED : 0)
+                          | ((r >> 13) & 1 ? NC_STORE_NAMING_HEALTHY : 0);
+                break;
+            case 2:
+                op = NC_STORE_NAMING_DEREGISTER;
+                break;
+            case 3:
+                op = NC_STORE_NAMING_UPDATE;
+                c.what = NC_STORE_NAMING_W_ENABLED | NC_STORE_NAMING_W_HEALTHY;
+                c.flags = NC_STORE_NAMING_EPHEMERAL
+                          | ((r >> 12) & 1 ? NC_STORE_NAMING_ENABLED : 0)
+                          | ((r >> 13) & 1 ? NC_STORE_NAMING_HEALTHY : 0);
+                break;
+            case 4:
+                op = NC_STORE_NAMING_HEALTH;
+                c.flags = (r >> 13) & 1 ? NC_STORE_NAMING_HEALTHY : 0;
+                break;
+            default:
+                op = NC_STORE_NAMING_EXPIRE;
+                break;
+            }
+
+            rec = test_get(s, &in);
+            cmd[k] = test_cmd(op, &in, rec ? rec->revision : 0, &c, &len[k]);
+            assert_non_null(cmd[k]);
+        }
+
+        test_batch(s, cmd, len, n, res);
+        test_check_service(s, &svc);
+    }
+
+#undef test_rand
+
+    nc_store_destroy(s);
+}
+
+
+/* a kept list is the list rendered anew; a change is seen at once */
+static void
+test_list_cache(void **state)
+{
+    nc_uint_t               i, round;
+    nc_str_t                kept, fresh;
+    nc_store_t             *s;
+    nc_store_naming_cmd_t   c;
+    nc_store_naming_name_t  n, svc;
+    u_char                  copy[16384];
+    char                    ip[32];
+
+    (void) state;
+
+    s = test_store();
+    svc = test_name("svc", NULL, NULL, 0);
+
+    for (round = 0; round < 2; round++) {
+        /* round 1: so small a budget that lists are evicted all along */
+        nc_naming_list_cache(round == 0 ? 1024 * 1024 : 4096);
+
+        for (i = 0; i < 20; i++) {
+            test_default(&c, 2000 + i);
+            snprintf(ip, sizeof(ip), "10.1.%u.%u", (unsigned) round,
+                     (unsigned) i);
+            n = test_name("svc", i % 2 ? "A" : "B", ip, 80);
+            assert_int_equal(test_apply(s, NC_STORE_NAMING_REGISTER, &n, 0,
+                                        &c), NC_OK);
+
+            kept = test_hosts(s, &svc, "", 0);
+            kept = test_hosts(s, &svc, "", 0);   /* the kept one, if kept */
+            assert_true(kept.len < sizeof(copy));
+            nc_memcpy(copy, kept.data, kept.len);
+            assert_non_null(memmem(kept.data, kept.len, ip, strlen(ip)));
+
+            nc_naming_list_cache(0);
+            fresh = test_hosts(s, &svc, "", 0);
+            nc_naming_list_cache(round == 0 ? 1024 * 1024 : 4096);
+
+            assert_int_equal(kept.len, fresh.len);
+            assert_memory_equal(copy, fresh.data, fresh.len);
+
+            /* the same hosts asked with every cluster named */
+            fresh = test_hosts(s, &svc, "A,B", 0);
+            assert_int_equal(kept.len, fresh.len);
+            assert_memory_equal(copy, fresh.data, fresh.len);
+        }
+    }
+
+    nc_naming_list_cache(0);
+    nc_store_destroy(s);
 }
 
 
@@ -512,6 +817,9 @@ main(void)
         cmocka_unit_test(test_list_filters_disabled_and_health),
         cmocka_unit_test(test_kinds_and_services),
         cmocka_unit_test(test_batches_agree),
+        cmocka_unit_test(test_clusters_follow),
+        cmocka_unit_test(test_accounting_random),
+        cmocka_unit_test(test_list_cache),
         cmocka_unit_test(test_bad_commands),
         cmocka_unit_test(test_double),
     };

@@ -1037,44 +1037,44 @@ test_hostile(void **state)
     } cases[] = {
 
         /* the sanity case: the crafting is right */
-        { { 1, 2, 4, -1, 2, { { 1, 1, "a", "x" }, { 2, 0, "ab", "" } } },
+        { { 2, 2, 4, -1, 2, { { 1, 1, "a", "x" }, { 2, 0, "ab", "" } } },
           NULL },
 
-        { { 2, 2, 4, -1, 2, { { 1, 1, "a", "x" }, { 2, 0, "ab", "" } } },
-          "format version 2" },
+        { { 9, 2, 4, -1, 2, { { 1, 1, "a", "x" }, { 2, 0, "ab", "" } } },
+          "format version 9" },
 
-        { { 1, 1, 65 * MB, -1, 1, { { 1, 1, "a", "x" } } },
+        { { 2, 1, 65 * MB, -1, 1, { { 1, 1, "a", "x" } } },
           "meta length" },
 
-        { { 1, 1, 4000, -1, 1, { { 1, 1, "a", "x" } } },
+        { { 2, 1, 4000, -1, 1, { { 1, 1, "a", "x" } } },
           "truncated" },
 
-        { { 1, 1, 0, -1, 1, { { NC_STORE_MAX_KEY_LEN + 1, 0, "", "" } } },
+        { { 2, 1, 0, -1, 1, { { NC_STORE_MAX_KEY_LEN + 1, 0, "", "" } } },
           "key_len 1025" },
 
-        { { 1, 1, 0, -1, 1, { { 1, 0xffffffff, "a", "" } } },
+        { { 2, 1, 0, -1, 1, { { 1, 0xffffffff, "a", "" } } },
           "value_len 4294967295" },
 
-        { { 1, 2, 0, -1, 2, { { 1, 1, "b", "x" }, { 1, 1, "a", "y" } } },
+        { { 2, 2, 0, -1, 2, { { 1, 1, "b", "x" }, { 1, 1, "a", "y" } } },
           "out of key order" },
 
-        { { 1, 2, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "a", "y" } } },
+        { { 2, 2, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "a", "y" } } },
           "out of key order" },
 
-        { { 1, 2, 0, -1, 2, { { 2, 1, "ab", "x" }, { 1, 1, "a", "y" } } },
+        { { 2, 2, 0, -1, 2, { { 2, 1, "ab", "x" }, { 1, 1, "a", "y" } } },
           "out of key order" },
 
-        { { 1, 3, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
+        { { 2, 3, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
           "records end after 2 of 3" },
 
-        { { 1, 1, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
+        { { 2, 1, 0, -1, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
           "more records than the 1 of the header" },
 
-        { { 1, 2, 0, 3, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
+        { { 2, 2, 0, 3, 2, { { 1, 1, "a", "x" }, { 1, 1, "b", "y" } } },
           "trailer disagrees" },
 
         /* a record header that claims more bytes than the stream has */
-        { { 1, 1, 0, -1, 1, { { 1, 100, "a", "short" } } },
+        { { 2, 1, 0, -1, 1, { { 1, 100, "a", "short" } } },
           "records end after 0 of 1" },
     };
 
@@ -1105,7 +1105,7 @@ test_hostile(void **state)
     /* a key of exactly the maximum length is fine */
     nc_memset(long_key, 'k', NC_STORE_MAX_KEY_LEN);
     {
-        test_craft_t  c = { 1, 1, 0, -1, 1,
+        test_craft_t  c = { 2, 1, 0, -1, 1,
                             { { NC_STORE_MAX_KEY_LEN, 1, long_key, "v" } } };
 
         test_craft(path, &c);
