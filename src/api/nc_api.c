@@ -51,6 +51,7 @@ nc_api_init_routes(nc_cycle_t *cycle)
         || nc_api_config_history_init_routes(cycle) != NC_OK
         || nc_api_namespace_init_routes(cycle) != NC_OK
         || nc_api_naming_init_routes(cycle) != NC_OK
+        || nc_api_gateway_init_routes(cycle) != NC_OK
         || nc_api_kv_init_routes(cycle) != NC_OK
         || nc_api_cluster_init_routes(cycle) != NC_OK)
     {
@@ -109,20 +110,22 @@ nc_api_readiness(nc_http_request_t *r)
 nc_int_t
 nc_api_error(nc_http_request_t *r, nc_uint_t status, const char *text)
 {
-    u_char  *p;
+    u_char  *p, *q;
     size_t   len;
 
-    /* the texts are ours: nothing in them needs escaping */
-    len = sizeof("{\"error\":\"\"}") - 1 + strlen(text);
-
-    p = nc_pnalloc(r->pool, len + 1);
+    /* escaped: a text may quote what the client sent (a route's regex) */
+    len = strlen(text);
+    p = nc_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1
+                            + nc_json_escape_len((u_char *) text, len));
     if (p == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    (void) snprintf((char *) p, len + 1, "{\"error\":\"%s\"}", text);
+    q = nc_cpymem(p, "{\"error\":\"", 10);
+    q = nc_json_escape(q, (u_char *) text, len);
+    q = nc_cpymem(q, "\"}", 2);
 
-    return nc_http_set_response(r, status, "application/json", p, len);
+    return nc_http_set_response(r, status, "application/json", p, q - p);
 }
 
 

@@ -22,6 +22,7 @@ nc_int_t nc_api_cluster_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_auth_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_config_init_routes(nc_cycle_t *cycle);
 nc_int_t nc_api_naming_init_routes(nc_cycle_t *cycle);
+nc_int_t nc_api_gateway_init_routes(nc_cycle_t *cycle);
 
 /*
  * Each record under prefix in the published version, given to each()

@@ -39,11 +39,11 @@
 #define NC_CONF_T_LEVEL         5
 #define NC_CONF_T_LISTEN        6
 #define NC_CONF_T_MAP           7
-#define NC_CONF_T_RESERVED      8
-#define NC_CONF_T_ADDR          9
+#define NC_CONF_T_ADDR          8
 
 #define NC_CONF_F_AUTO          0x01    /* a number also takes "auto" */
-#define NC_CONF_F_OFF           0x02    /* a path also takes "off" */
+#define NC_CONF_F_OFF           0x02    /* a path or a listen list also
+                                           takes "off" */
 #define NC_CONF_F_READABLE      0x04    /* a path names a readable file */
 #define NC_CONF_F_REQUIRED      0x08
 #define NC_CONF_F_OPTIONAL      0x10    /* a map that may be absent */
@@ -181,8 +181,6 @@ static nc_int_t nc_conf_set_addr(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     nc_conf_node_t *node, nc_conf_addr_t *addr);
-static nc_int_t nc_conf_set_reserved(nc_conf_ctx_t *ctx,
-    const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 
 static void nc_conf_dump_flag(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
@@ -197,8 +195,6 @@ static void nc_conf_dump_path(const nc_conf_cmd_t *cmd, void *field,
 static void nc_conf_dump_level(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field,
-    FILE *out, int indent);
-static void nc_conf_dump_reserved(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_addr(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
@@ -217,7 +213,6 @@ static const nc_conf_type_t  nc_conf_types[] = {
     { nc_conf_set_level, nc_conf_dump_level },
     { nc_conf_set_listen, nc_conf_dump_listen },
     { NULL, NULL },
-    { nc_conf_set_reserved, nc_conf_dump_reserved },
     { nc_conf_set_addr, nc_conf_dump_addr }
 };
 
@@ -441,6 +436,30 @@ static const nc_conf_cmd_t  nc_conf_naming_cmds[] = {
 };
 
 
+static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
+
+    { nc_string("listen"), NC_CONF_T_LISTEN, NC_CONF_F_OFF,
+      offsetof(nc_conf_gateway_t, listen), 0, 0, "127.0.0.1:9080", NULL },
+
+    { nc_string("upstream_keepalive"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_gateway_t, upstream_keepalive), 0, 10000, "32",
+      NULL },
+
+    { nc_string("upstream_keepalive_timeout"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_gateway_t, upstream_keepalive_timeout), 0, 0, "60s",
+      NULL },
+
+    { nc_string("buffer_size"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_gateway_t, buffer_size), 4096, 1024 * 1024, "16k",
+      NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_gateway_section = {
+    "gateway", nc_conf_gateway_cmds, nc_nelems(nc_conf_gateway_cmds), NULL
+};
+
+
 static const nc_conf_section_t  nc_conf_naming_section = {
     "naming", nc_conf_naming_cmds, nc_nelems(nc_conf_naming_cmds),
     nc_conf_check_naming
@@ -484,7 +503,9 @@ static const nc_conf_cmd_t  nc_conf_main_cmds[] = {
 
     { nc_string("auth"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, auth), 0, 0, NULL, &nc_conf_auth_section },
-    { nc_string("gateway"), NC_CONF_T_RESERVED, 0, 0, 0, 0, NULL, NULL },
+    { nc_string("gateway"), NC_CONF_T_MAP, 0,
+      offsetof(nc_conf_t, gateway), 0, 0, NULL, &nc_conf_gateway_section },
+
     { nc_string("store"), NC_CONF_T_MAP, 0,
       offsetof(nc_conf_t, store), 0, 0, NULL, &nc_conf_store_section },
 
@@ -1326,7 +1347,8 @@ nc_conf_is_unset(const nc_conf_cmd_t *cmd, void *field)
         return ((nc_str_t *) field)->data == NULL;
 
     case NC_CONF_T_LISTEN:
-        return ((nc_array_t *) field)->nelts == 0;
+        /* "off" (NC_CONF_F_OFF) is set and empty */
+        return ((nc_array_t *) field)->elts == NULL;
 
     case NC_CONF_T_ADDR:
         return ((nc_conf_addr_t *) field)->socklen == 0;
@@ -1994,6 +2016,10 @@ nc_conf_set_listen(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     }
 
     if (nc_conf_is_scalar(node)) {
+        if ((cmd->flags & NC_CONF_F_OFF) && nc_str_eq(&node->value, "off")) {
+            return NC_OK;
+        }
+
         return nc_conf_add_listen(ctx, cmd, node, listen);
     }
 
@@ -2149,34 +2175,6 @@ nc_conf_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
 }
 
 
-static nc_int_t
-nc_conf_set_reserved(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
-    nc_conf_node_t *node, void *field)
-{
-    char  quoted[NC_CONF_QUOTE_SIZE];
-
-    (void) field;
-
-    if (nc_conf_is_null(node)
-        || (node->type == NC_CONF_NODE_MAP && node->child == NULL))
-    {
-        return NC_OK;
-    }
-
-    if (node->type == NC_CONF_NODE_MAP) {
-        nc_conf_error(ctx, node->child, "unknown key \"%s\" in \"%.*s\"",
-                      nc_conf_quote(&node->child->value, quoted),
-                      nc_str_fmt(&cmd->name));
-
-    } else {
-        nc_conf_error(ctx, node, "expected an empty map for \"%.*s\"",
-                      nc_str_fmt(&cmd->name));
-    }
-
-    return NC_ERROR;
-}
-
-
 static void
 nc_conf_dump_section(const nc_conf_section_t *section, u_char *base,
     FILE *out, int indent)
@@ -2297,6 +2295,12 @@ nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field, FILE *out,
     addr = listen->elts;
 
     if (listen->nelts == 0) {
+        if ((cmd->flags & NC_CONF_F_OFF) && listen->elts) {
+            fprintf(out, "%*s%.*s: off\n", indent, "",
+                    nc_str_fmt(&cmd->name));
+            return;
+        }
+
         fprintf(out, "%*s# %.*s: not configured\n", indent, "",
                 nc_str_fmt(&cmd->name));
         return;
@@ -2309,16 +2313,6 @@ nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field, FILE *out,
         nc_conf_dump_string(&addr[i].text, out);
         fputc('\n', out);
     }
-}
-
-
-static void
-nc_conf_dump_reserved(const nc_conf_cmd_t *cmd, void *field, FILE *out,
-    int indent)
-{
-    (void) field;
-
-    fprintf(out, "%*s%.*s: {}\n", indent, "", nc_str_fmt(&cmd->name));
 }
 
 

@@ -125,6 +125,21 @@ typedef struct {
 } nc_conf_naming_t;
 
 
+/*
+ * gateway: the HTTP traffic proxied to registered instances (routes live
+ * in the store, see src/gateway).
+ */
+typedef struct {
+    nc_array_t      listen;                    /* 127.0.0.1:9080, or off */
+    nc_uint_t       upstream_keepalive;        /* 32 idle connections per
+                                                  upstream, per worker */
+    nc_msec_t       upstream_keepalive_timeout;  /* 60s */
+    size_t          buffer_size;               /* 16k: a response header
+                                                  must fit; bodies move in
+                                                  pieces this big */
+} nc_conf_gateway_t;
+
+
 struct nc_conf_s {
     nc_pool_t      *pool;                      /* everything below lives here */
 
@@ -147,6 +162,7 @@ struct nc_conf_s {
     nc_conf_auth_t  auth;
     nc_conf_config_t config;
     nc_conf_naming_t naming;
+    nc_conf_gateway_t gateway;
 
     /*
      * Reserved for a later subsystem: `gateway`.  The loader accepts it as

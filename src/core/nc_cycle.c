@@ -69,6 +69,8 @@ nc_cycle_reload_conf(char *err)
 
 
 static nc_int_t nc_cycle_open_logs(nc_cycle_t *cycle, nc_log_t *log);
+static nc_int_t nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old,
+    nc_array_t *listen, nc_flag_t gateway, nc_log_t *log);
 static nc_int_t nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old,
     nc_log_t *log);
 
@@ -197,13 +199,28 @@ failed:
 static nc_int_t
 nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old, nc_log_t *log)
 {
+    if (nc_cycle_listen(cycle, old, &cycle->conf->api.listen, 0, log)
+        != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return nc_cycle_listen(cycle, old, &cycle->conf->gateway.listen, 1, log);
+}
+
+
+/* the addresses of one role: the API's, or the gateway's */
+static nc_int_t
+nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
+    nc_flag_t gateway, nc_log_t *log)
+{
     nc_uint_t        i, j;
     nc_conf_addr_t  *addr;
     nc_listening_t  *ls, *ols;
 
-    addr = cycle->conf->api.listen.elts;
+    addr = listen->elts;
 
-    for (i = 0; i < cycle->conf->api.listen.nelts; i++) {
+    for (i = 0; i < listen->nelts; i++) {
         ls = nc_array_push(&cycle->listening);
         if (ls == NULL) {
             return NC_ERROR;
@@ -217,7 +234,8 @@ nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old, nc_log_t *log)
         ls->addr_text = addr[i].text;
         ls->backlog = 4096;
         ls->handler = nc_http_init_connection;
-        ls->servers = cycle->ssl_ctx;
+        ls->servers = gateway ? NULL : cycle->ssl_ctx;
+        ls->gateway = gateway;
 
         /* the same address in the old cycle: hand its socket over */
         if (old) {

@@ -28,6 +28,7 @@ struct nc_listening_s {
 
     unsigned                   open:1;      /* kept across a reload */
     unsigned                   remain:1;
+    unsigned                   gateway:1;   /* proxied traffic, not API */
 };
 
 

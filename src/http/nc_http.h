@@ -145,6 +145,13 @@ struct nc_http_request_s {
 
     nc_str_t                auth_user;          /* who: nc_auth_check() */
 
+    /* a proxied request, for the access log (src/gateway) */
+    nc_str_t                gateway_route;
+    nc_str_t                gateway_upstream;
+    nc_uint_t               gateway_status;
+    nc_msec_t               gateway_msec;
+
+
     unsigned                auth_admin:1;
     unsigned                keepalive:1;
     unsigned                header_only:1;
@@ -206,6 +213,10 @@ void nc_http_request_park(nc_http_request_t *r);
 
 /* start sending what is in r->headers_out / r->out / r->file */
 void nc_http_send_response(nc_http_request_t *r);
+
+/* a handler that wrote its response itself (r->responding set; the
+ * gateway): log it, clean up, keep the connection alive or close it */
+void nc_http_request_finish(nc_http_request_t *r);
 
 /* end a request with NC_OK (a response was set), or an HTTP status */
 void nc_http_finalize_request(nc_http_request_t *r, nc_int_t rc);

@@ -1,9 +1,10 @@
 
 /*
- * nacre: the HTTP/1.1 request parser (RFC 9112, strict), chunked bodies,
- * path normalization and form decoding. Byte-at-a-time state machines in
- * the manner of nginx: the state survives NC_AGAIN at any byte boundary,
- * nothing is allocated or copied, every result points into the buffer.
+ * nacre: the HTTP/1.1 request parser (RFC 9112, strict), the response
+ * status line, chunked bodies, path normalization and form decoding.
+ * Byte-at-a-time state machines in the manner of nginx: the state
+ * survives NC_AGAIN at any byte boundary, nothing is allocated or
+ * copied, every result points into the buffer.
  */
 
 #include <nc_config.h>
@@ -706,6 +707,220 @@ invalid:
     pr->state = state;
 
     return NC_HTTP_PARSE_INVALID_REQUEST;
+}
+
+
+/*
+ * One state per byte up to the reason: the line is short and read once per
+ * response, so there is no fast path to get wrong.
+ */
+
+nc_int_t
+nc_http_parse_status_line(nc_http_parser_t *pr, nc_buf_t *b)
+{
+    u_char     c, *p, *last;
+    nc_uint_t  state;
+    enum {
+        sw_start = 0,
+        sw_H,
+        sw_HT,
+        sw_HTT,
+        sw_HTTP,
+        sw_major_digit,
+        sw_dot,
+        sw_minor_digit,
+        sw_space_before_status,
+        sw_status_digit1,
+        sw_status_digit2,
+        sw_status_digit3,
+        sw_space_after_status,
+        sw_reason,
+        sw_almost_done
+    };
+
+    state = pr->state;
+    last = b->last;
+
+    for (p = b->pos; p < last; p++) {
+        c = *p;
+
+        switch (state) {
+
+        /* no empty lines are skipped: a response starts at once */
+        case sw_start:
+            if (c != 'H') {
+                goto invalid;
+            }
+
+            state = sw_H;
+            break;
+
+        case sw_H:
+            if (c != 'T') {
+                goto invalid;
+            }
+
+            state = sw_HT;
+            break;
+
+        case sw_HT:
+            if (c != 'T') {
+                goto invalid;
+            }
+
+            state = sw_HTT;
+            break;
+
+        case sw_HTT:
+            if (c != 'P') {
+                goto invalid;
+            }
+
+            state = sw_HTTP;
+            break;
+
+        case sw_HTTP:
+            if (c != '/') {
+                goto invalid;
+            }
+
+            state = sw_major_digit;
+            break;
+
+        /* 1.0 and 1.1 only: later versions never send this line */
+        case sw_major_digit:
+            if (c != '1') {
+                goto invalid;
+            }
+
+            pr->http_major = 1;
+            state = sw_dot;
+            break;
+
+        case sw_dot:
+            if (c != '.') {
+                goto invalid;
+            }
+
+            state = sw_minor_digit;
+            break;
+
+        case sw_minor_digit:
+            if (c != '0' && c != '1') {
+                goto invalid;
+            }
+
+            pr->http_minor = c - '0';
+            state = sw_space_before_status;
+            break;
+
+        case sw_space_before_status:
+            if (c != ' ') {
+                goto invalid;
+            }
+
+            state = sw_status_digit1;
+            break;
+
+        /* exactly three digits, 100..999 */
+        case sw_status_digit1:
+            if (c < '1' || c > '9') {
+                goto invalid;
+            }
+
+            pr->status_start = p;
+            pr->status = c - '0';
+            state = sw_status_digit2;
+            break;
+
+        case sw_status_digit2:
+        case sw_status_digit3:
+            if (c < '0' || c > '9') {
+                goto invalid;
+            }
+
+            pr->status = pr->status * 10 + (c - '0');
+            state++;
+            break;
+
+        /* SP and a reason, or the line end at once: "HTTP/1.1 204\r\n" */
+        case sw_space_after_status:
+            switch (c) {
+            case ' ':
+                pr->reason_start = p + 1;
+                state = sw_reason;
+                break;
+            case CR:
+                pr->reason_start = p;
+                pr->status_end = p;
+                state = sw_almost_done;
+                break;
+            case LF:
+                pr->reason_start = p;
+                pr->status_end = p;
+                goto done;
+            default:
+                goto invalid;
+            }
+
+            break;
+
+        /* HTAB, SP, VCHAR, obs-text: no NUL, CTL or DEL to pass on */
+        case sw_reason:
+
+            while (nc_http_is(c, NC_HTTP_C_VALUE) || c == ' ' || c == '\t') {
+                if (++p == last) {
+                    goto again;
+                }
+
+                c = *p;
+            }
+
+            switch (c) {
+            case CR:
+                pr->status_end = p;
+                state = sw_almost_done;
+                break;
+            case LF:
+                pr->status_end = p;
+                goto done;
+            default:
+                goto invalid;
+            }
+
+            break;
+
+        case sw_almost_done:
+            if (c != LF) {
+                goto invalid;
+            }
+
+            goto done;
+        }
+    }
+
+again:
+
+    b->pos = p;
+    pr->state = state;
+
+    return NC_AGAIN;
+
+done:
+
+    /* sw_start is also where nc_http_parse_header_line() begins */
+    b->pos = p + 1;
+    pr->state = sw_start;
+    pr->http_version = pr->http_major * 1000 + pr->http_minor;
+
+    return NC_OK;
+
+invalid:
+
+    b->pos = p;
+    pr->state = state;
+
+    return NC_HTTP_PARSE_INVALID_STATUS;
 }
 
 

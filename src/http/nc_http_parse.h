@@ -1,6 +1,7 @@
 
 /*
- * nacre: the HTTP/1.1 request parser. Incremental and zero-copy: every
+ * nacre: the HTTP/1.1 request parser, and the response status line for
+ * reading upstream responses. Incremental and zero-copy: every
  * function consumes bytes from b->pos up to b->last, keeps its progress in
  * the parser struct, advances b->pos, and leaves pointers into the buffer.
  * A caller that gets NC_AGAIN reads more bytes into the same buffer (after
@@ -39,6 +40,7 @@
 #define NC_HTTP_PARSE_HTTP2_PREFACE       14   /* "PRI * HTTP/2.0" */
 #define NC_HTTP_PARSE_INVALID_HEADER      15   /* bad name/value, folding */
 #define NC_HTTP_PARSE_INVALID_CHUNKED     16
+#define NC_HTTP_PARSE_INVALID_STATUS      17   /* response status line */
 
 
 typedef struct {
@@ -52,11 +54,17 @@ typedef struct {
     u_char       *uri_end;
     u_char       *args_start;        /* after '?'; NULL when no query */
     nc_uint_t     method;            /* NC_HTTP_GET ... */
-    nc_uint_t     http_major;
+    nc_uint_t     http_major;        /* request or status line */
     nc_uint_t     http_minor;
     nc_uint_t     http_version;      /* major * 1000 + minor */
 
     unsigned      complex_uri:1;     /* '%', "//", "/." seen: normalize */
+
+    /* status line: set once nc_http_parse_status_line() returns NC_OK */
+    u_char       *status_start;      /* the code: "200 OK" to status_end */
+    u_char       *status_end;        /* after the reason, before CR LF */
+    u_char       *reason_start;      /* == status_end when no reason */
+    nc_uint_t     status;            /* 100..999 */
 
     /* one header line: set each time nc_http_parse_header_line() is NC_OK */
     u_char       *header_name_start;
@@ -84,16 +92,37 @@ void nc_http_parser_init(nc_http_parser_t *p);
 nc_int_t nc_http_parse_request_line(nc_http_parser_t *p, nc_buf_t *b);
 
 /*
+ * Response status line "HTTP/1.1 200 OK" (reason optional, may be empty):
+ * NC_OK (status_start..status_end, reason_start, status and
+ * http_major/minor/version set, b->pos after its LF), NC_AGAIN, or
+ * NC_HTTP_PARSE_INVALID_STATUS.
+ * Strict: "HTTP/1.0" or "HTTP/1.1" exactly (no other version, no extra
+ * digits), one SP, a code of exactly three digits 100..999, then SP and a
+ * reason of HTAB, SP, VCHAR and obs-text, kept raw ("HTTP/1.1 204 \r\n"
+ * gives an empty one), or the line end at once ("HTTP/1.1 204\r\n").
+ * A response starts at once: no empty lines are skipped before it. Bare LF
+ * is accepted as the line end; a bare CR is not. No length limit of its
+ * own: the caller's buffer bounds the line (NC_AGAIN with it full).
+ * Start with nc_http_parser_init(). Header lines follow with
+ * nc_http_parse_header_line() on the same parser and with no init
+ * between (it would clear the status fields); after a 1xx and its header
+ * block, call this again, still with no init, for the next status line.
+ */
+nc_int_t nc_http_parse_status_line(nc_http_parser_t *p, nc_buf_t *b);
+
+/*
  * NC_OK: one header line parsed (header_* set); NC_HTTP_PARSE_HEADER_DONE:
  * the empty line ending the header block was consumed; NC_AGAIN; or
  * NC_HTTP_PARSE_INVALID_HEADER. Names are RFC 9110 tokens; obs-fold
  * (a line starting with SP or HT), NUL, bare CR and a space before the
- * colon are rejected.
+ * colon are rejected. Response headers are read the same way, as
+ * strictly: where a server answers 400, a proxy answers 502.
  */
 nc_int_t nc_http_parse_header_line(nc_http_parser_t *p, nc_buf_t *b);
 
 /*
- * Chunked request bodies. Call with ctx zeroed at the start of a body.
+ * Chunked bodies, of requests and of responses alike. Call with ctx zeroed
+ * at the start of a body.
  * NC_OK: ctx->size bytes of data start at b->pos (the caller consumes up
  *        to that many, decrements ctx->size and advances b->pos, then calls
  *        again);

@@ -16,6 +16,7 @@
 #include <nc_cycle.h>
 #include <nc_process_cycle.h>
 #include <nc_http.h>
+#include <nc_gateway.h>
 #include <nc_auth.h>
 
 
@@ -51,11 +52,11 @@ static void nc_http_request_handler(nc_event_t *ev);
 static void nc_http_empty_handler(nc_event_t *ev);
 static nc_int_t nc_http_build_header(nc_http_request_t *r);
 static void nc_http_writer(nc_http_request_t *r);
+static void nc_http_write_handler(nc_event_t *wev);
 static void nc_http_request_cleanup(nc_http_request_t *r);
 static void nc_http_test_reading(nc_event_t *rev);
 static nc_int_t nc_http_param_value(nc_http_request_t *r, nc_str_t *raw,
     nc_str_t *value);
-static void nc_http_request_done(nc_http_request_t *r);
 static void nc_http_set_keepalive(nc_http_request_t *r);
 static void nc_http_lingering_close(nc_connection_t *c);
 static void nc_http_lingering_close_handler(nc_event_t *rev);
@@ -113,6 +114,10 @@ nc_http_init_worker(nc_cycle_t *cycle)
                       sizeof(nc_http_route_t))
         != NC_OK)
     {
+        return NC_ERROR;
+    }
+
+    if (nc_gateway_init_worker(cycle) != NC_OK) {
         return NC_ERROR;
     }
 
@@ -1048,6 +1053,12 @@ nc_http_run_handler(nc_http_request_t *r)
     r->read_event_handler = nc_http_empty_handler;
     r->write_event_handler = nc_http_empty_handler;
 
+    /* a gateway listener's requests are the routes' of the store */
+    if (c->listening && c->listening->gateway) {
+        nc_http_finalize_request(r, nc_gateway_handler(r));
+        return;
+    }
+
     route = nc_http_routes.elts;
     found = NULL;
     allowed = 0;
@@ -1388,7 +1399,7 @@ nc_http_send_response(nc_http_request_t *r)
     c->read->handler = nc_http_request_handler;
     c->write->handler = nc_http_request_handler;
     r->read_event_handler = nc_http_empty_handler;
-    r->write_event_handler = (nc_event_handler_pt) nc_http_writer;
+    r->write_event_handler = nc_http_write_handler;
 
     nc_http_writer(r);
 }
@@ -1613,7 +1624,19 @@ nc_http_writer(nc_http_request_t *r)
 
     nc_del_timer(wev);
 
-    nc_http_request_done(r);
+    nc_http_request_finish(r);
+}
+
+
+/* the writer again once the client can take more */
+static void
+nc_http_write_handler(nc_event_t *wev)
+{
+    nc_connection_t  *c;
+
+    c = wev->data;
+
+    nc_http_writer(c->data);
 }
 
 
@@ -1631,8 +1654,8 @@ nc_http_request_cleanup(nc_http_request_t *r)
 }
 
 
-static void
-nc_http_request_done(nc_http_request_t *r)
+void
+nc_http_request_finish(nc_http_request_t *r)
 {
     nc_connection_t  *c;
 
@@ -2020,9 +2043,26 @@ nc_http_log_request(nc_http_request_t *r)
         }
     }
 
-    p = nc_slprintf(p, line + sizeof(line), "\" %03d %jd %ju\n",
+    p = nc_slprintf(p, line + sizeof(line), "\" %03d %jd %ju",
                     (int) r->headers_out.status, (intmax_t) r->body_sent,
                     (uintmax_t) (nc_current_msec - r->start_msec));
+
+    /* a proxied request: its route, the instance, its status and time */
+    if (r->gateway_route.len) {
+        p = nc_slprintf(p, line + sizeof(line) - 1,
+                        " route=%.*s upstream=%.*s upstream_status=%03d "
+                        "upstream_time=%ju",
+                        (int) nc_min(r->gateway_route.len, 128),
+                        r->gateway_route.data,
+                        (int) (r->gateway_upstream.len
+                               ? r->gateway_upstream.len : 1),
+                        r->gateway_upstream.len ? r->gateway_upstream.data
+                                                : (u_char *) "-",
+                        (int) r->gateway_status,
+                        (uintmax_t) r->gateway_msec);
+    }
+
+    *p++ = '\n';
 
     n = write(nc_http_cycle->access_log, line, p - line);
 

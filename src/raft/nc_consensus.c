@@ -46,6 +46,7 @@
 #include <nc_store_auth.h>
 #include <nc_store_config.h>
 #include <nc_store_naming.h>
+#include <nc_store_gateway.h>
 #include <nc_naming_lease.h>
 #include <nc_naming_list.h>
 #include <nc_naming_push.h>
@@ -428,6 +429,7 @@ nc_consensus_init(nc_cycle_t *cycle)
     nc_store_auth_init();
     nc_store_config_init();
     nc_store_naming_init();
+    nc_store_gateway_init();
     nc_naming_lease_init(nc_cs.log);
     nc_naming_check_init(nc_cs.log, &cycle->conf->naming);
     nc_naming_list_cache(cycle->conf->naming.list_cache);   /* pushes */

@@ -6,6 +6,11 @@
  * the rest as a chunked body) once in a single feed and once split at
  * points taken from the data; both runs must see the same results, and
  * every pointer the parser returns must lie inside the received bytes.
+ * The same bytes are then parsed as upstream responses the same way:
+ * status lines (1xx ones and a final one on one parser, as a proxy reads
+ * them), headers, then a chunked body. Each reading stops within a few
+ * bytes on input shaped for the other, so the two cost little more than
+ * one.
  * The input also goes through nc_http_normalize_path(), checked against a
  * simple reference, and through nc_http_unescape() and
  * nc_http_form_next(). Any disagreement calls abort().
@@ -33,6 +38,10 @@ typedef struct {
     uint64_t       hash;
     uint64_t       count;
 } f_feed_t;
+
+
+/* parses one message from the feed; 0 when the run must stop */
+typedef int (*f_message_pt)(f_feed_t *f);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,48 +117,19 @@ copy:
     }
 
 
+/*
+ * The header block, then unless body is 0 (a 1xx) the rest as a chunked
+ * body; 1 when more input follows for another message.
+ */
 static int
-f_request(f_feed_t *f)
+f_fields_and_body(f_feed_t *f, nc_http_parser_t *pr, nc_uint_t body)
 {
     size_t             n;
     nc_int_t           rc;
-    nc_http_parser_t   pr;
     nc_http_chunked_t  ctx;
 
-    nc_http_parser_init(&pr);
-
-    f_call(f, rc, nc_http_parse_request_line(&pr, &f->b));
-    f_trace(f, (uint64_t) rc);
-
-    if (rc != NC_OK) {
-        f_trace(f, (uint64_t) (f->b.pos - f->buf));
-        return 0;
-    }
-
-    f_trace_ptr(f, pr.request_start);
-    f_trace_ptr(f, pr.method_end);
-    f_trace_ptr(f, pr.uri_start);
-    f_trace_ptr(f, pr.uri_end);
-    f_trace_ptr(f, pr.request_end);
-    f_check(pr.request_start < pr.method_end
-            && pr.method_end < pr.uri_start
-            && pr.uri_start < pr.uri_end
-            && pr.uri_end < pr.request_end
-            && pr.request_end < f->b.pos);
-
-    if (pr.args_start) {
-        f_trace_ptr(f, pr.args_start);
-        f_check(pr.args_start > pr.uri_start
-                && pr.args_start <= pr.uri_end
-                && pr.args_start[-1] == '?');
-    }
-
-    f_trace(f, pr.method);
-    f_trace(f, pr.http_version);
-    f_trace(f, pr.complex_uri);
-
     for ( ;; ) {
-        f_call(f, rc, nc_http_parse_header_line(&pr, &f->b));
+        f_call(f, rc, nc_http_parse_header_line(pr, &f->b));
         f_trace(f, (uint64_t) rc);
 
         if (rc == NC_HTTP_PARSE_HEADER_DONE) {
@@ -161,15 +141,20 @@ f_request(f_feed_t *f)
             return 0;
         }
 
-        f_trace_ptr(f, pr.header_name_start);
-        f_trace_ptr(f, pr.header_name_end);
-        f_trace_ptr(f, pr.header_start);
-        f_trace_ptr(f, pr.header_end);
-        f_check(pr.header_name_start < pr.header_name_end
-                && *pr.header_name_end == ':'
-                && pr.header_name_end < pr.header_start
-                && pr.header_start <= pr.header_end
-                && pr.header_end < f->b.pos);
+        f_trace_ptr(f, pr->header_name_start);
+        f_trace_ptr(f, pr->header_name_end);
+        f_trace_ptr(f, pr->header_start);
+        f_trace_ptr(f, pr->header_end);
+        f_check(pr->header_name_start < pr->header_name_end
+                && *pr->header_name_end == ':'
+                && pr->header_name_end < pr->header_start
+                && pr->header_start <= pr->header_end
+                && pr->header_end < f->b.pos);
+    }
+
+    if (!body) {
+        f_trace(f, (uint64_t) (f->b.pos - f->buf));
+        return (size_t) (f->b.pos - f->buf) < f->len;
     }
 
     nc_memzero(&ctx, sizeof(nc_http_chunked_t));
@@ -207,9 +192,127 @@ f_request(f_feed_t *f)
 }
 
 
+static int
+f_request(f_feed_t *f)
+{
+    nc_int_t           rc;
+    nc_http_parser_t   pr;
+
+    nc_http_parser_init(&pr);
+
+    f_call(f, rc, nc_http_parse_request_line(&pr, &f->b));
+    f_trace(f, (uint64_t) rc);
+
+    if (rc != NC_OK) {
+        f_trace(f, (uint64_t) (f->b.pos - f->buf));
+        return 0;
+    }
+
+    f_trace_ptr(f, pr.request_start);
+    f_trace_ptr(f, pr.method_end);
+    f_trace_ptr(f, pr.uri_start);
+    f_trace_ptr(f, pr.uri_end);
+    f_trace_ptr(f, pr.request_end);
+    f_check(pr.request_start < pr.method_end
+            && pr.method_end < pr.uri_start
+            && pr.uri_start < pr.uri_end
+            && pr.uri_end < pr.request_end
+            && pr.request_end < f->b.pos);
+
+    if (pr.args_start) {
+        f_trace_ptr(f, pr.args_start);
+        f_check(pr.args_start > pr.uri_start
+                && pr.args_start <= pr.uri_end
+                && pr.args_start[-1] == '?');
+    }
+
+    f_trace(f, pr.method);
+    f_trace(f, pr.http_version);
+    f_trace(f, pr.complex_uri);
+
+    return f_fields_and_body(f, &pr, 1);
+}
+
+
+/* 1xx responses, each with headers and no body, then a final one */
+static int
+f_response(f_feed_t *f)
+{
+    u_char            *start, *s, *r;
+    nc_int_t           rc;
+    nc_uint_t          final;
+    nc_http_parser_t   pr;
+
+    nc_http_parser_init(&pr);
+
+    do {
+        start = f->b.pos;
+
+        f_call(f, rc, nc_http_parse_status_line(&pr, &f->b));
+        f_trace(f, (uint64_t) rc);
+
+        if (rc != NC_OK) {
+            f_check(rc == NC_AGAIN || rc == NC_HTTP_PARSE_INVALID_STATUS);
+            f_trace(f, (uint64_t) (f->b.pos - f->buf));
+            return 0;
+        }
+
+        s = pr.status_start;
+
+        f_trace_ptr(f, s);
+        f_trace_ptr(f, pr.reason_start);
+        f_trace_ptr(f, pr.status_end);
+
+        /* "HTTP/1.0 " or "HTTP/1.1 " where the call began, nothing skipped */
+        f_check(s - start == 9
+                && memcmp(start, "HTTP/1.", 7) == 0
+                && s[-1] == ' '
+                && pr.http_major == 1
+                && pr.http_minor <= 1
+                && s[-2] == '0' + pr.http_minor
+                && pr.http_version == 1000 + pr.http_minor);
+
+        f_check(pr.status >= 100 && pr.status <= 999
+                && pr.status == (nc_uint_t) (s[0] - '0') * 100
+                                + (s[1] - '0') * 10 + (s[2] - '0'));
+
+        if (pr.status_end == s + 3) {
+            f_check(pr.reason_start == pr.status_end);
+
+        } else {
+            f_check(s[3] == ' ' && pr.reason_start == s + 4
+                    && pr.reason_start <= pr.status_end);
+        }
+
+        for (r = pr.reason_start; r < pr.status_end; r++) {
+            f_check(*r == ' ' || *r == '\t' || (*r > 0x20 && *r != 0x7f));
+        }
+
+        f_check(pr.status_end < f->b.pos
+                && f->b.pos[-1] == '\n'
+                && (f->b.pos - pr.status_end == 1
+                    || (f->b.pos - pr.status_end == 2
+                        && *pr.status_end == '\r')));
+
+        f_trace(f, pr.status);
+        f_trace(f, pr.http_version);
+
+        final = (pr.status >= 200);
+
+        if (!f_fields_and_body(f, &pr, final)) {
+            return 0;
+        }
+
+    } while (!final);
+
+    return 1;
+}
+
+
 static void
 f_run(const u_char *in, size_t len, size_t *cuts, nc_uint_t ncuts,
-    nc_uint_t bytewise, uint64_t *hash, uint64_t *count)
+    nc_uint_t bytewise, f_message_pt message, uint64_t *hash,
+    uint64_t *count)
 {
     nc_uint_t  i;
     f_feed_t   f;
@@ -233,7 +336,7 @@ f_run(const u_char *in, size_t len, size_t *cuts, nc_uint_t ncuts,
     f.b.end = f.buf + len;
 
     if (f_feed(&f)) {
-        for (i = 0; i < F_MAX_REQUESTS && f_request(&f); i++) {
+        for (i = 0; i < F_MAX_REQUESTS && message(&f); i++) {
             /* void */
         }
     }
@@ -478,14 +581,15 @@ f_forms(const u_char *data, size_t size)
 }
 
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* whole, split and byte by byte feeds must agree */
+static void
+f_messages(const uint8_t *data, size_t size, f_message_pt message)
 {
     size_t     cuts[3], t;
     uint64_t   h1, c1, h2, c2;
     nc_uint_t  i, j;
 
-    f_run(data, size, NULL, 0, 0, &h1, &c1);
+    f_run(data, size, NULL, 0, 0, message, &h1, &c1);
 
     if (size > 1) {
         for (i = 0; i < 3; i++) {
@@ -501,15 +605,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
 
-        f_run(data, size, cuts, 3, 0, &h2, &c2);
+        f_run(data, size, cuts, 3, 0, message, &h2, &c2);
         f_check(h1 == h2 && c1 == c2);
     }
 
     /* one byte at a time costs a call per byte: small inputs only */
     if (size > 1 && size <= 512) {
-        f_run(data, size, NULL, 0, 1, &h2, &c2);
+        f_run(data, size, NULL, 0, 1, message, &h2, &c2);
         f_check(h1 == h2 && c1 == c2);
     }
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    f_messages(data, size, f_request);
+    f_messages(data, size, f_response);
 
     f_paths(data, size);
     f_forms(data, size);

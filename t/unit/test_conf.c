@@ -603,7 +603,9 @@ static const test_error_case_t  test_errors[] = {
     { "auth:\n  enabled: maybe\n",
       NAME ":2:12: expected true, false, on or off for \"enabled\"" },
     { "auth:\n  user: x\n", NAME ":2:3: unknown key \"user\" in \"auth\"" },
-    { "gateway: []\n", NAME ":1:10: expected an empty map for \"gateway\"" },
+    { "gateway: []\n", NAME ":1:10: expected a map for \"gateway\"" },
+    { "gateway:\n  listen: []\n",
+      NAME ":2:11: expected at least one address for \"listen\"" },
     { "naming: []\n", NAME ":1:9: expected a map for \"naming\"" },
     { "naming:\n  unhealthy_after: 50ms\n",
       NAME ":2:20: expected a duration from 100ms to 1d for "
@@ -1413,7 +1415,12 @@ test_dump_format(void **state)
         "    enabled: true\n"
         "    # admin_password_file: not configured\n"
         "    token_ttl: 5h\n"
-        "gateway: {}\n"
+        "gateway:\n"
+        "    listen:\n"
+        "        - 127.0.0.1:9080\n"
+        "    upstream_keepalive: 32\n"
+        "    upstream_keepalive_timeout: 60s\n"
+        "    buffer_size: 16k\n"
         "store:\n"
         "    shm_size: 1g\n"
         "naming:\n"

@@ -4,7 +4,9 @@
  *
  * Every request case runs through one driver that parses request line,
  * headers and body (chunked or Content-Length) for each pipelined request
- * and renders what it saw as text. Each case is fed whole, one byte at a
+ * and renders what it saw as text; response cases go through the same
+ * driver with the status line in place of the request line. Each case is
+ * fed whole, one byte at a
  * time and in random splits; all renderings must be identical, and equal
  * to the expected one. Bytes not yet "received" hold poison, so a parser
  * that reads past b->last sees garbage and the renderings differ.
@@ -54,6 +56,10 @@ typedef struct {
     size_t         len;
     nc_int_t       rc;
 } t_hostile_case_t;
+
+
+/* parses one message from the feed; 0 when the driver must stop */
+typedef int (*t_message_pt)(t_feed_t *f);
 
 
 static uint32_t
@@ -179,59 +185,59 @@ t_check_header_pointers(t_feed_t *f, nc_http_parser_t *pr)
 }
 
 
-/* parse one request with its body; 0 when the driver must stop */
+static void
+t_check_status_pointers(t_feed_t *f, nc_http_parser_t *pr)
+{
+    u_char  *s;
+
+    s = pr->status_start;
+
+    assert_true(t_in(f, s));
+    assert_true(t_in(f, pr->status_end));
+    assert_true(t_in(f, pr->reason_start));
+
+    /* "HTTP/1.x " right before the code, and the code is the value */
+    assert_true(s - f->buf >= 9);
+    assert_memory_equal(s - 9, "HTTP/1.", 7);
+    assert_true(s[-1] == ' ');
+    assert_int_equal(pr->status,
+                     (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
+    assert_true(pr->status >= 100 && pr->status <= 999);
+    assert_int_equal(pr->http_version,
+                     pr->http_major * 1000 + pr->http_minor);
+
+    if (pr->status_end == s + 3) {
+        assert_ptr_equal(pr->reason_start, pr->status_end);
+
+    } else {
+        assert_true(s[3] == ' ');
+        assert_ptr_equal(pr->reason_start, s + 4);
+        assert_true(pr->reason_start <= pr->status_end);
+    }
+
+    assert_true(pr->status_end < f->b.pos);
+    assert_true(f->b.pos[-1] == '\n');
+}
+
+
+/*
+ * The header block and, unless body is 0 (a 1xx), a chunked or
+ * Content-Length body; 1 when more input follows for another message.
+ */
 static int
-t_request(t_feed_t *f)
+t_fields_and_body(t_feed_t *f, nc_http_parser_t *pr, nc_uint_t body)
 {
     off_t              clen;
     size_t             n, vlen;
     nc_int_t           rc;
     nc_uint_t          chunked;
-    nc_http_parser_t   pr;
     nc_http_chunked_t  ctx;
-
-    nc_http_parser_init(&pr);
-
-    for ( ;; ) {
-        rc = nc_http_parse_request_line(&pr, &f->b);
-        assert_true(f->b.pos >= f->buf && f->b.pos <= f->b.last);
-
-        if (rc != NC_AGAIN) {
-            break;
-        }
-
-        if (!t_feed(f)) {
-            t_out(f, "AGAIN\n");
-            return 0;
-        }
-    }
-
-    if (rc != NC_OK) {
-        t_out(f, "RL error %d at %td\n", (int) rc, f->b.pos - f->buf);
-        return 0;
-    }
-
-    t_check_request_pointers(f, &pr);
-
-    t_out_bytes(f, pr.request_start, pr.method_end - pr.request_start);
-    t_out(f, "(%lu) ", (unsigned long) pr.method);
-    t_out_bytes(f, pr.uri_start, (pr.args_start ? pr.args_start - 1
-                                                : pr.uri_end)
-                                 - pr.uri_start);
-
-    if (pr.args_start) {
-        t_out(f, " ?");
-        t_out_bytes(f, pr.args_start, pr.uri_end - pr.args_start);
-    }
-
-    t_out(f, " %lu cx%d\n", (unsigned long) pr.http_version,
-          (int) pr.complex_uri);
 
     clen = 0;
     chunked = 0;
 
     for ( ;; ) {
-        rc = nc_http_parse_header_line(&pr, &f->b);
+        rc = nc_http_parse_header_line(pr, &f->b);
         assert_true(f->b.pos >= f->buf && f->b.pos <= f->b.last);
 
         if (rc == NC_AGAIN) {
@@ -252,32 +258,37 @@ t_request(t_feed_t *f)
             return 0;
         }
 
-        t_check_header_pointers(f, &pr);
+        t_check_header_pointers(f, pr);
 
-        n = pr.header_name_end - pr.header_name_start;
-        vlen = pr.header_end - pr.header_start;
+        n = pr->header_name_end - pr->header_name_start;
+        vlen = pr->header_end - pr->header_start;
 
         t_out(f, "H ");
-        t_out_bytes(f, pr.header_name_start, n);
+        t_out_bytes(f, pr->header_name_start, n);
         t_out(f, ":[");
-        t_out_bytes(f, pr.header_start, vlen);
+        t_out_bytes(f, pr->header_start, vlen);
         t_out(f, "]\n");
 
         if (n == 17
-            && nc_strncasecmp(pr.header_name_start,
+            && nc_strncasecmp(pr->header_name_start,
                               (u_char *) "Transfer-Encoding", 17) == 0
-            && vlen == 7 && nc_memcmp(pr.header_start, "chunked", 7) == 0)
+            && vlen == 7 && nc_memcmp(pr->header_start, "chunked", 7) == 0)
         {
             chunked = 1;
         }
 
         if (n == 14
-            && nc_strncasecmp(pr.header_name_start,
+            && nc_strncasecmp(pr->header_name_start,
                               (u_char *) "Content-Length", 14) == 0)
         {
-            clen = nc_atoof(pr.header_start, vlen);
+            clen = nc_atoof(pr->header_start, vlen);
             assert_true(clen >= 0);
         }
+    }
+
+    if (!body) {
+        chunked = 0;
+        clen = 0;
     }
 
     if (chunked) {
@@ -339,13 +350,115 @@ t_request(t_feed_t *f)
 
     t_out(f, "END at %td\n", f->b.pos - f->buf);
 
-    /* pipelined: another request follows when input remains */
+    /* pipelined: another message follows when input remains */
     return (size_t) (f->b.pos - f->buf) < f->len;
 }
 
 
+/* parse one request with its body; 0 when the driver must stop */
+static int
+t_request(t_feed_t *f)
+{
+    nc_int_t           rc;
+    nc_http_parser_t   pr;
+
+    nc_http_parser_init(&pr);
+
+    for ( ;; ) {
+        rc = nc_http_parse_request_line(&pr, &f->b);
+        assert_true(f->b.pos >= f->buf && f->b.pos <= f->b.last);
+
+        if (rc != NC_AGAIN) {
+            break;
+        }
+
+        if (!t_feed(f)) {
+            t_out(f, "AGAIN\n");
+            return 0;
+        }
+    }
+
+    if (rc != NC_OK) {
+        t_out(f, "RL error %d at %td\n", (int) rc, f->b.pos - f->buf);
+        return 0;
+    }
+
+    t_check_request_pointers(f, &pr);
+
+    t_out_bytes(f, pr.request_start, pr.method_end - pr.request_start);
+    t_out(f, "(%lu) ", (unsigned long) pr.method);
+    t_out_bytes(f, pr.uri_start, (pr.args_start ? pr.args_start - 1
+                                                : pr.uri_end)
+                                 - pr.uri_start);
+
+    if (pr.args_start) {
+        t_out(f, " ?");
+        t_out_bytes(f, pr.args_start, pr.uri_end - pr.args_start);
+    }
+
+    t_out(f, " %lu cx%d\n", (unsigned long) pr.http_version,
+          (int) pr.complex_uri);
+
+    return t_fields_and_body(f, &pr, 1);
+}
+
+
+/*
+ * Parse one response: any 1xx ones, each with its header block and no
+ * body, then the final one with its body, all on one parser with no
+ * nc_http_parser_init() between, as the proxy reads them.
+ */
+static int
+t_response(t_feed_t *f)
+{
+    nc_int_t           rc;
+    nc_uint_t          final;
+    nc_http_parser_t   pr;
+
+    nc_http_parser_init(&pr);
+
+    do {
+        for ( ;; ) {
+            rc = nc_http_parse_status_line(&pr, &f->b);
+            assert_true(f->b.pos >= f->buf && f->b.pos <= f->b.last);
+
+            if (rc != NC_AGAIN) {
+                break;
+            }
+
+            if (!t_feed(f)) {
+                t_out(f, "AGAIN\n");
+                return 0;
+            }
+        }
+
+        if (rc != NC_OK) {
+            t_out(f, "SL error %d at %td\n", (int) rc, f->b.pos - f->buf);
+            return 0;
+        }
+
+        t_check_status_pointers(f, &pr);
+
+        t_out(f, "%lu %lu [", (unsigned long) pr.http_version,
+              (unsigned long) pr.status);
+        t_out_bytes(f, pr.reason_start, pr.status_end - pr.reason_start);
+        t_out(f, "]\n");
+
+        final = (pr.status >= 200);
+
+        if (!t_fields_and_body(f, &pr, final)) {
+            return 0;
+        }
+
+    } while (!final);
+
+    return 1;
+}
+
+
 static char *
-t_run(const u_char *in, size_t len, nc_uint_t mode, uint32_t seed)
+t_run(const u_char *in, size_t len, nc_uint_t mode, uint32_t seed,
+    t_message_pt message)
 {
     t_feed_t  f;
 
@@ -371,7 +484,7 @@ t_run(const u_char *in, size_t len, nc_uint_t mode, uint32_t seed)
     f.b.end = f.buf + len;
 
     if (t_feed(&f)) {
-        while (t_request(&f)) {
+        while (message(&f)) {
             /* void */
         }
 
@@ -387,14 +500,14 @@ t_run(const u_char *in, size_t len, nc_uint_t mode, uint32_t seed)
 
 /* the rendering of a whole feed, checked equal under every split */
 static char *
-t_run_all(const u_char *in, size_t len)
+t_run_each(const u_char *in, size_t len, t_message_pt message)
 {
     char      *whole, *other;
     uint32_t   seed;
 
-    whole = t_run(in, len, T_WHOLE, 0);
+    whole = t_run(in, len, T_WHOLE, 0, message);
 
-    other = t_run(in, len, T_BYTES, 0);
+    other = t_run(in, len, T_BYTES, 0, message);
     if (strcmp(whole, other) != 0) {
         fail_msg("byte feed differs for \"%.*s\":\n%s---\n%s",
                  (int) len, in, whole, other);
@@ -402,7 +515,7 @@ t_run_all(const u_char *in, size_t len)
     free(other);
 
     for (seed = 1; seed <= T_SEEDS; seed++) {
-        other = t_run(in, len, T_RANDOM, seed);
+        other = t_run(in, len, T_RANDOM, seed, message);
         if (strcmp(whole, other) != 0) {
             fail_msg("split %u differs for \"%.*s\":\n%s---\n%s",
                      seed, (int) len, in, whole, other);
@@ -411,6 +524,13 @@ t_run_all(const u_char *in, size_t len)
     }
 
     return whole;
+}
+
+
+static char *
+t_run_all(const u_char *in, size_t len)
+{
+    return t_run_each(in, len, t_request);
 }
 
 
@@ -565,25 +685,62 @@ static const t_valid_case_t  t_valid[] = {
 
 
 static void
-test_valid_requests(void **state)
+t_check_valid(const t_valid_case_t *cases, nc_uint_t n, t_message_pt message)
 {
-    char        *out;
-    nc_uint_t    i;
+    char       *out;
+    nc_uint_t   i;
 
-    (void) state;
+    for (i = 0; i < n; i++) {
 
-    for (i = 0; i < nc_nelems(t_valid); i++) {
+        out = t_run_each(cases[i].in, cases[i].len, message);
 
-        out = t_run_all(t_valid[i].in, t_valid[i].len);
-
-        if (strcmp(out, t_valid[i].expect) != 0) {
+        if (strcmp(out, cases[i].expect) != 0) {
             fail_msg("case %lu \"%.*s\":\nexpected:\n%sgot:\n%s",
-                     (unsigned long) i, (int) t_valid[i].len,
-                     t_valid[i].in, t_valid[i].expect, out);
+                     (unsigned long) i, (int) cases[i].len,
+                     cases[i].in, cases[i].expect, out);
         }
 
         free(out);
     }
+}
+
+
+/* each case must end in the error given, whatever the split */
+static void
+t_check_hostile(const t_hostile_case_t *cases, nc_uint_t n,
+    t_message_pt message)
+{
+    char       *out, *e;
+    nc_int_t    rc;
+    nc_uint_t   i;
+
+    for (i = 0; i < n; i++) {
+        out = t_run_each(cases[i].in, cases[i].len, message);
+
+        e = strstr(out, "error ");
+        if (e == NULL) {
+            fail_msg("case %lu \"%.*s\" passed:\n%s", (unsigned long) i,
+                     (int) cases[i].len, cases[i].in, out);
+        }
+
+        rc = strtol(e + 6, NULL, 10);
+        if (rc != cases[i].rc) {
+            fail_msg("case %lu \"%.*s\": expected %d:\n%s",
+                     (unsigned long) i, (int) cases[i].len,
+                     cases[i].in, (int) cases[i].rc, out);
+        }
+
+        free(out);
+    }
+}
+
+
+static void
+test_valid_requests(void **state)
+{
+    (void) state;
+
+    t_check_valid(t_valid, nc_nelems(t_valid), t_request);
 }
 
 
@@ -756,32 +913,11 @@ static const t_hostile_case_t  t_hostile[] = {
 static void
 test_hostile_inputs(void **state)
 {
-    char       *out, *e;
-    nc_int_t    rc;
-    nc_uint_t   i;
-
     (void) state;
 
     assert_true(nc_nelems(t_hostile) >= 40);
 
-    for (i = 0; i < nc_nelems(t_hostile); i++) {
-        out = t_run_all(t_hostile[i].in, t_hostile[i].len);
-
-        e = strstr(out, "error ");
-        if (e == NULL) {
-            fail_msg("case %lu \"%.*s\" passed:\n%s", (unsigned long) i,
-                     (int) t_hostile[i].len, t_hostile[i].in, out);
-        }
-
-        rc = strtol(e + 6, NULL, 10);
-        if (rc != t_hostile[i].rc) {
-            fail_msg("case %lu \"%.*s\": expected %d:\n%s",
-                     (unsigned long) i, (int) t_hostile[i].len,
-                     t_hostile[i].in, (int) t_hostile[i].rc, out);
-        }
-
-        free(out);
-    }
+    t_check_hostile(t_hostile, nc_nelems(t_hostile), t_request);
 }
 
 
@@ -823,6 +959,324 @@ test_request_fields(void **state)
 
     assert_int_equal(nc_http_parse_header_line(&pr, &b), NC_AGAIN);
     assert_ptr_equal(b.pos, b.last);
+}
+
+
+/* responses: the status line, then the same header and body parsers */
+
+static const t_valid_case_t  t_valid_responses[] = {
+
+    { T_STR("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\n"
+            "hello"),
+      "1001 200 [OK]\nH Content-Length:[5]\nH Server:[x]\nB[hello]\n"
+      "END at 54\n" },
+
+    /* an empty reason, and none at all */
+    { T_STR("HTTP/1.1 204 \r\n\r\n"), "1001 204 []\nEND at 17\n" },
+    { T_STR("HTTP/1.1 204\r\n\r\n"), "1001 204 []\nEND at 16\n" },
+
+    { T_STR("HTTP/1.0 200 OK\r\n\r\n"), "1000 200 [OK]\nEND at 19\n" },
+    { T_STR("HTTP/1.1 200 OK\nA: b\n\n"),
+      "1001 200 [OK]\nH A:[b]\nEND at 22\n" },
+    { T_STR("HTTP/1.1 204\n\n"), "1001 204 []\nEND at 14\n" },
+    { T_STR("HTTP/1.1 404 Not Found\r\n\r\n"),
+      "1001 404 [Not Found]\nEND at 26\n" },
+    { T_STR("HTTP/1.1 100 Continue\r\n\r\n"),
+      "1001 100 [Continue]\nEND at 25\n" },
+    { T_STR("HTTP/1.1 999 X\r\n\r\n"), "1001 999 [X]\nEND at 18\n" },
+
+    /* the reason is kept raw: inner and outer SP, HTAB, obs-text */
+    { T_STR("HTTP/1.1 200  OK \t\r\n\r\n"),
+      "1001 200 [ OK \\x09]\nEND at 22\n" },
+    { T_STR("HTTP/1.1 200 caf\xc3\xa9 \"x\" (y) 1:2\r\n\r\n"),
+      "1001 200 [caf\\xc3\\xa9 \"x\" (y) 1:2]\nEND at 34\n" },
+    { T_STR("HTTP/1.1 500 0123456789abcdefghijklmnopqrstuvwxyz\r\n\r\n"),
+      "1001 500 [0123456789abcdefghijklmnopqrstuvwxyz]\nEND at 53\n" },
+
+    /* 1xx ones before the final response, on the same parser */
+    { T_STR("HTTP/1.1 100 Continue\r\n\r\n"
+            "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+      "1001 100 [Continue]\nEND at 25\n"
+      "1001 103 [Early Hints]\nH Link:[</s.css>; rel=preload]\nEND at 82\n"
+      "1001 200 [OK]\nH Content-Length:[2]\nB[ok]\nEND at 122\n" },
+
+    /* a 1xx has no body, whatever its fields say */
+    { T_STR("HTTP/1.1 100\r\nContent-Length: 3\r\n\r\n"
+            "HTTP/1.1 204\r\n\r\n"),
+      "1001 100 []\nH Content-Length:[3]\nEND at 35\n"
+      "1001 204 []\nEND at 51\n" },
+
+    { T_STR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-T: v\r\n\r\n"),
+      "1001 200 [OK]\nH Transfer-Encoding:[chunked]\n"
+      "B[hello world]\nEND at 85\n" },
+
+    /* keep-alive: the next response gets a fresh parser */
+    { T_STR("HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n"
+            "HTTP/1.0 500 Internal Server Error\r\nContent-Length: 1\r\n\r\n"
+            "x"),
+      "1001 304 [Not Modified]\nH ETag:[\"a\"]\nEND at 40\n"
+      "1000 500 [Internal Server Error]\nH Content-Length:[1]\nB[x]\n"
+      "END at 98\n" },
+
+    /* incomplete input is NC_AGAIN, not an error */
+
+    { T_STR(""), "EMPTY\n" },
+    { T_STR("H"), "AGAIN\n" },
+    { T_STR("HTTP/1."), "AGAIN\n" },
+    { T_STR("HTTP/1.1 20"), "AGAIN\n" },
+    { T_STR("HTTP/1.1 200"), "AGAIN\n" },
+    { T_STR("HTTP/1.1 200 "), "AGAIN\n" },
+    { T_STR("HTTP/1.1 200 OK"), "AGAIN\n" },
+    { T_STR("HTTP/1.1 200 OK\r"), "AGAIN\n" },
+    { T_STR("HTTP/1.1 200 OK\r\nServer: x\r\n"),
+      "1001 200 [OK]\nH Server:[x]\nAGAIN\n" },
+    { T_STR("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2"),
+      "1001 100 [Continue]\nEND at 25\nAGAIN\n" },
+};
+
+
+static void
+test_valid_responses(void **state)
+{
+    (void) state;
+
+    t_check_valid(t_valid_responses, nc_nelems(t_valid_responses),
+                  t_response);
+}
+
+
+#define SL          NC_HTTP_PARSE_INVALID_STATUS
+
+
+static const t_hostile_case_t  t_hostile_responses[] = {
+
+    /* versions: 1.0 and 1.1 only, one digit each */
+    { T_STR("HTTP/2.0 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/2 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/3.0 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/0.9 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.2 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.10 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/11.1 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/01.1 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1. 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.x 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1\n\n"), SL },
+
+    /* the code: exactly three digits, 100..999 */
+    { T_STR("HTTP/1.1 20 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 2 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 2000 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 2000\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 20\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 \r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 abc OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 2x0 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 20O OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200x OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 099 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 000 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 -20 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 +200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 \xd9\xa2\xd9\xa0\xd9\xa0 OK\r\n\r\n"), SL },
+
+    /* one SP each side of the code */
+    { T_STR("HTTP/1.1  200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1\t200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200\tOK\r\n\r\n"), SL },
+
+    /* the line end: a bare CR is not one */
+    { T_STR("HTTP/1.1 200 OK\rX: y\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200 OK\r\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200\rOK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 204\r\r\n"), SL },
+
+    /* the start: no garbage, no case folding, no empty lines */
+    { T_STR("XTTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("HXTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTX/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP\\1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("http/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("Http/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR(" HTTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("\r\nHTTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("\nHTTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("\0HTTP/1.1 200 OK\r\n\r\n"), SL },
+    { T_STR("GET / HTTP/1.1\r\n\r\n"), SL },
+
+    /* the reason: no NUL, CTL or DEL */
+    { T_STR("HTTP/1.1 200 O\0K\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200 \0\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200\0\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200 OK\x7f\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200 \x1b[31mOK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 200 O\x0bK\r\n\r\n"), SL },
+
+    /* after a 1xx: the next line is as strict, still no empty line */
+    { T_STR("HTTP/1.1 100 Continue\r\n\r\nHTTP/2.0 200 OK\r\n\r\n"), SL },
+    { T_STR("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"),
+      SL },
+
+    /* response header fields are as strict as request ones */
+    { T_STR("HTTP/1.1 200 OK\r\nServer : x\r\n\r\n"), HDR },
+    { T_STR("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), HDR },
+    { T_STR("HTTP/1.1 200 OK\r\n X: a\r\n\r\n"), HDR },
+    { T_STR("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"), HDR },
+    { T_STR("HTTP/1.1 200 OK\r\nX: a\rY: b\r\n\r\n"), HDR },
+    { T_STR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\nhello\r\n0\r\n\r\n"), CHUNK },
+};
+
+
+static void
+test_hostile_responses(void **state)
+{
+    (void) state;
+
+    t_check_hostile(t_hostile_responses, nc_nelems(t_hostile_responses),
+                    t_response);
+}
+
+
+/*
+ * The exact fields and where b->pos stops, on a 1xx and a final response
+ * fed at once, read on one parser up to the body.
+ */
+static void
+test_status_fields(void **state)
+{
+    u_char             buf[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.0 404 Not Found\r\nServer: up\r\n"
+                               "X-A:\r\n\r\nbody";
+    nc_buf_t           b;
+    nc_http_parser_t   pr;
+
+    (void) state;
+
+    b.start = b.pos = buf;
+    b.last = b.end = buf + sizeof(buf) - 1;
+
+    nc_http_parser_init(&pr);
+
+    assert_int_equal(nc_http_parse_status_line(&pr, &b), NC_OK);
+    assert_int_equal(pr.status, 100);
+    assert_ptr_equal(pr.status_start, buf + 9);
+    assert_ptr_equal(pr.reason_start, buf + 13);
+    assert_ptr_equal(pr.status_end, buf + 21);
+    assert_ptr_equal(b.pos, buf + 23);
+    assert_int_equal(pr.http_version, 1001);
+
+    assert_int_equal(nc_http_parse_header_line(&pr, &b),
+                     NC_HTTP_PARSE_HEADER_DONE);
+    assert_ptr_equal(b.pos, buf + 25);
+
+    /* no nc_http_parser_init() between */
+    assert_int_equal(nc_http_parse_status_line(&pr, &b), NC_OK);
+    assert_int_equal(pr.status, 404);
+    assert_ptr_equal(pr.status_start, buf + 34);
+    assert_ptr_equal(pr.reason_start, buf + 38);
+    assert_ptr_equal(pr.status_end, buf + 47);
+    assert_ptr_equal(b.pos, buf + 49);
+    assert_int_equal(pr.http_major, 1);
+    assert_int_equal(pr.http_minor, 0);
+    assert_int_equal(pr.http_version, 1000);
+
+    assert_int_equal(nc_http_parse_header_line(&pr, &b), NC_OK);
+    assert_ptr_equal(pr.header_name_start, buf + 49);
+    assert_ptr_equal(pr.header_name_end, buf + 55);
+    assert_ptr_equal(pr.header_start, buf + 57);
+    assert_ptr_equal(pr.header_end, buf + 59);
+    assert_ptr_equal(b.pos, buf + 61);
+
+    assert_int_equal(nc_http_parse_header_line(&pr, &b), NC_OK);
+    assert_ptr_equal(pr.header_name_start, buf + 61);
+    assert_ptr_equal(pr.header_name_end, buf + 64);
+    assert_ptr_equal(pr.header_start, buf + 65);
+    assert_ptr_equal(pr.header_end, buf + 65);
+    assert_ptr_equal(b.pos, buf + 67);
+
+    assert_int_equal(nc_http_parse_header_line(&pr, &b),
+                     NC_HTTP_PARSE_HEADER_DONE);
+    assert_ptr_equal(b.pos, buf + 69);
+    assert_memory_equal(b.pos, "body", 4);
+
+    /* the status fields survive the header lines */
+    assert_int_equal(pr.status, 404);
+    assert_ptr_equal(pr.status_start, buf + 34);
+    assert_ptr_equal(pr.status_end, buf + 47);
+}
+
+
+/*
+ * A status line given one byte at a time into an exactly sized buffer is
+ * NC_AGAIN (b->pos at b->last) up to its LF, then the same fields as when
+ * given at once.
+ */
+static void
+test_status_bytewise(void **state)
+{
+    u_char            *buf;
+    size_t             i, len;
+    nc_int_t           rc;
+    nc_uint_t          n;
+    nc_buf_t           b;
+    nc_http_parser_t   whole, pr;
+
+    static const char  *lines[] = {
+        "HTTP/1.1 200 OK\r\n",
+        "HTTP/1.1 204 \r\n",
+        "HTTP/1.1 204\r\n",
+        "HTTP/1.0 301 Moved Permanently\n",
+        "HTTP/1.1 502 \t bad \x80 gateway \t\r\n",
+    };
+
+    (void) state;
+
+    for (n = 0; n < nc_nelems(lines); n++) {
+        len = strlen(lines[n]);
+        buf = malloc(len);
+        assert_non_null(buf);
+
+        memcpy(buf, lines[n], len);
+        b.start = b.pos = buf;
+        b.last = b.end = buf + len;
+
+        nc_http_parser_init(&whole);
+        assert_int_equal(nc_http_parse_status_line(&whole, &b), NC_OK);
+        assert_ptr_equal(b.pos, buf + len);
+
+        memset(buf, T_POISON, len);
+        b.pos = b.last = buf;
+
+        nc_http_parser_init(&pr);
+
+        for (i = 0; i < len; i++) {
+            buf[i] = lines[n][i];
+            b.last = buf + i + 1;
+
+            rc = nc_http_parse_status_line(&pr, &b);
+
+            if (i + 1 < len) {
+                assert_int_equal(rc, NC_AGAIN);
+                assert_ptr_equal(b.pos, b.last);
+            }
+        }
+
+        assert_int_equal(rc, NC_OK);
+        assert_ptr_equal(b.pos, buf + len);
+        assert_int_equal(pr.status, whole.status);
+        assert_int_equal(pr.http_version, whole.http_version);
+        assert_ptr_equal(pr.status_start, whole.status_start);
+        assert_ptr_equal(pr.reason_start, whole.reason_start);
+        assert_ptr_equal(pr.status_end, whole.status_end);
+
+        free(buf);
+    }
 }
 
 
@@ -1282,6 +1736,10 @@ main(void)
         cmocka_unit_test(test_valid_requests),
         cmocka_unit_test(test_hostile_inputs),
         cmocka_unit_test(test_request_fields),
+        cmocka_unit_test(test_valid_responses),
+        cmocka_unit_test(test_hostile_responses),
+        cmocka_unit_test(test_status_fields),
+        cmocka_unit_test(test_status_bytewise),
         cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_chunked_limits),
         cmocka_unit_test(test_normalize_path),

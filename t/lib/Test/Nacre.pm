@@ -1099,6 +1099,18 @@ sub run {
     my $pidf = $self->pid_file();
     unlink $pidf;
 
+    # the gateway listens on 127.0.0.1:9080 by default, which instances
+    # running side by side would fight over: a conf that does not say
+    # where gets it turned off
+    my $conf = $self->_path($self->{conf});
+    my $text = Test::Nacre::_slurp($conf) // '';
+
+    if ($text ne '' && $text !~ /^gateway:/m) {
+        open my $fh, '>>', $conf or die "$conf: $!\n";
+        print $fh ($text =~ /\n\z/ ? '' : "\n") . "gateway:\n  listen: off\n";
+        close $fh;
+    }
+
     my @args = ('-p', "$prefix/", '-c', $self->{conf},
         @{$opts{args} || []});
 

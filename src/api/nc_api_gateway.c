@@ -1,0 +1,250 @@
+
+/*
+ * nacre: the gateway's routes, administered over the native API (the
+ * admin role only):
+ *
+ *   GET    /v1/gateway/routes        every route, a JSON array
+ *   GET    /v1/gateway/routes/<id>   one route, 404 when there is none
+ *   PUT    /v1/gateway/routes/<id>   write it: the body is checked as the
+ *                                    gateway will compile it (a bad regex
+ *                                    is a 400 naming PCRE2's message and
+ *                                    offset) before it is ever stored
+ *   DELETE /v1/gateway/routes/<id>   404 when there is none
+ *
+ * Routes are Raft writes: every worker of every member takes a change as
+ * soon as its member applies it, without a reload.
+ */
+
+#include <nc_config.h>
+#include <nc_core.h>
+#include <nc_http.h>
+#include <nc_store.h>
+#include <nc_store_gateway.h>
+#include <nc_gateway_route.h>
+#include <nc_api.h>
+#include <nc_auth.h>
+
+
+#define NC_API_GATEWAY_ROUTES   "/v1/gateway/routes"
+
+
+static nc_int_t nc_api_gateway_list(nc_http_request_t *r);
+static nc_int_t nc_api_gateway_route(nc_http_request_t *r);
+static nc_int_t nc_api_gateway_each(const nc_store_record_t *rec,
+    void *data);
+static void nc_api_gateway_written(nc_http_request_t *r, void *data,
+    nc_int_t status, uint64_t index);
+
+
+nc_int_t
+nc_api_gateway_init_routes(nc_cycle_t *cycle)
+{
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, NC_API_GATEWAY_ROUTES,
+                          0, NC_AUTH_ADMIN, nc_api_gateway_list)
+        != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_PUT
+                             | NC_HTTP_DELETE, NC_API_GATEWAY_ROUTES "/", 1,
+                             NC_AUTH_ADMIN, nc_api_gateway_route);
+}
+
+
+static nc_int_t
+nc_api_gateway_list(nc_http_request_t *r)
+{
+    nc_int_t  rc;
+
+    nc_buf_t   *out;
+
+    out = nc_pcalloc(r->pool, sizeof(nc_buf_t));
+    if (out == NULL || nc_buf_append(r->pool, out, "[", 1) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->ctx = out;
+
+    rc = nc_api_each(r, (u_char *) NC_STORE_GATEWAY_ROUTE,
+                     NC_STORE_GATEWAY_ROUTE_LEN, nc_api_gateway_each, r);
+
+    if (rc == NC_BUSY) {
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the store is not ready");
+    }
+
+    if (rc != NC_OK || nc_buf_append(r->pool, out, "]", 1) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json", out->pos,
+                                nc_buf_size(out));
+}
+
+
+static nc_int_t
+nc_api_gateway_each(const nc_store_record_t *rec, void *data)
+{
+    nc_buf_t           *out;
+    nc_http_request_t  *r;
+
+    r = data;
+    out = r->ctx;
+
+    if (rec->type != NC_STORE_T_GATEWAY) {
+        return NC_OK;
+    }
+
+    if ((nc_buf_size(out) > 1
+         && nc_buf_append(r->pool, out, ",", 1) != NC_OK)
+        || nc_buf_append(r->pool, out, nc_store_record_value(rec),
+                         rec->value_len)
+           != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return NC_OK;
+}
+
+
+static nc_int_t
+nc_api_gateway_route(nc_http_request_t *r)
+{
+    u_char                    *cmd, *json;
+    size_t                     len;
+    nc_str_t                   id, canonical, *route;
+    nc_gateway_route_t         rt;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+    u_char                     key[NC_STORE_GATEWAY_ROUTE_LEN
+                                   + NC_GATEWAY_ROUTE_MAX_ID];
+    u_char                     err[512];
+
+    id.data = r->path.data + sizeof(NC_API_GATEWAY_ROUTES);
+    id.len = r->path.len - sizeof(NC_API_GATEWAY_ROUTES);
+
+    if (!nc_gateway_route_id_valid(&id)) {
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST, "a route id is 1 to 128 "
+                            "characters of A-Z a-z 0-9 . _ -");
+    }
+
+    if (r->method == NC_HTTP_PUT) {
+        if (nc_buf_size(&r->body) == 0) {
+            return nc_api_error(r, NC_HTTP_BAD_REQUEST,
+                                "the body is the route, a JSON object");
+        }
+
+        if (nc_gateway_route_parse(r->pool, &id, r->body.pos,
+                                   nc_buf_size(&r->body), &rt, &canonical, err,
+                                   sizeof(err))
+            != NC_OK)
+        {
+            return nc_api_error(r, NC_HTTP_BAD_REQUEST, (char *) err);
+        }
+
+        route = nc_palloc(r->pool, sizeof(nc_str_t));
+        cmd = nc_store_gateway_command(r->pool, NC_STORE_GATEWAY_PUT, &id,
+                                       canonical.data, canonical.len, &len);
+        if (route == NULL || cmd == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *route = canonical;
+
+        return nc_api_propose(r, cmd, len, nc_api_gateway_written, route);
+    }
+
+    if (r->method == NC_HTTP_DELETE) {
+        cmd = nc_store_gateway_command(r->pool, NC_STORE_GATEWAY_DELETE, &id,
+                                       NULL, 0, &len);
+        if (cmd == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return nc_api_propose(r, cmd, len, nc_api_gateway_written, NULL);
+    }
+
+    nc_memcpy(key, NC_STORE_GATEWAY_ROUTE, NC_STORE_GATEWAY_ROUTE_LEN);
+    nc_memcpy(key + NC_STORE_GATEWAY_ROUTE_LEN, id.data, id.len);
+
+    v = nc_store_enter(nc_store);
+
+    if (v == NULL) {
+        nc_store_leave(nc_store);
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the store is not ready");
+    }
+
+    rec = nc_store_get(nc_store, v, key, NC_STORE_GATEWAY_ROUTE_LEN + id.len);
+    json = NULL;
+    len = 0;
+
+    if (rec && rec->type == NC_STORE_T_GATEWAY) {
+        len = rec->value_len;
+        json = nc_pnalloc(r->pool, len);
+
+        if (json) {
+            nc_memcpy(json, nc_store_record_value(rec), len);
+        }
+    }
+
+    nc_store_leave(nc_store);
+
+    if (rec == NULL) {
+        return nc_api_error(r, NC_HTTP_NOT_FOUND, "no such route");
+    }
+
+    if (json == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json", json, len);
+}
+
+
+/* data: the route written (PUT), NULL (DELETE) */
+static void
+nc_api_gateway_written(nc_http_request_t *r, void *data, nc_int_t status,
+    uint64_t index)
+{
+    nc_int_t   rc;
+    nc_str_t  *route;
+
+    route = data;
+
+    switch (status) {
+
+    case NC_OK:
+        if (route) {
+            rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                      route->data, route->len);
+        } else {
+            rc = nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                      (u_char *) "{\"deleted\":true}", 16);
+        }
+
+        break;
+
+    case NC_DECLINED:
+        rc = nc_api_error(r, NC_HTTP_NOT_FOUND, "no such route");
+        break;
+
+    case NC_STORE_FULL:
+        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                          "the store is full");
+        break;
+
+    case NC_ERROR:
+        rc = nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
+        break;
+
+    default:
+        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                          "no leader: writes are unavailable");
+        break;
+    }
+
+    nc_http_finalize_request(r, rc);
+}
