@@ -451,7 +451,13 @@ static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
 
     { nc_string("buffer_size"), NC_CONF_T_SIZE, 0,
       offsetof(nc_conf_gateway_t, buffer_size), 4096, 1024 * 1024, "16k",
-      NULL }
+      NULL },
+
+    { nc_string("max_fails"), NC_CONF_T_UINT, 0,
+      offsetof(nc_conf_gateway_t, max_fails), 0, 1000, "3", NULL },
+
+    { nc_string("fail_timeout"), NC_CONF_T_MSEC, 0,
+      offsetof(nc_conf_gateway_t, fail_timeout), 0, 0, "10s", NULL }
 };
 
 

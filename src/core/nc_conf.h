@@ -137,6 +137,9 @@ typedef struct {
     size_t          buffer_size;               /* 16k: a response header
                                                   must fit; bodies move in
                                                   pieces this big */
+    nc_uint_t       max_fails;                 /* 3 failures in a row eject
+                                                  an instance, 0: never */
+    nc_msec_t       fail_timeout;              /* 10s: for this long */
 } nc_conf_gateway_t;
 
 

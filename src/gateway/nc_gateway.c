@@ -38,8 +38,6 @@
 
 
 #define NC_GATEWAY_PEER_BUCKETS   1024      /* a power of 2 */
-#define NC_GATEWAY_FAILS          3         /* in a row: ejected */
-#define NC_GATEWAY_EJECT_MS       10000
 
 
 typedef struct nc_gateway_peer_s  nc_gateway_peer_t;
@@ -128,6 +126,12 @@ typedef struct {
     unsigned                 keepalive:1;     /* upstream's may be reused */
     unsigned                 reused:1;        /* a kept-alive connection */
     unsigned                 counted:1;       /* peer->active has us */
+    unsigned                 upgrade:1;       /* the client asked one */
+    unsigned                 up_eof:1;        /* tunnel: upstream done */
+    unsigned                 client_eof:1;    /* tunnel: client done */
+
+    /* a tunnel (101 Switching Protocols): client to upstream bytes */
+    nc_buf_t                 up;
 } nc_gateway_ctx_t;
 
 
@@ -152,6 +156,10 @@ static nc_int_t nc_gateway_send_header(nc_gateway_ctx_t *ctx);
 static void nc_gateway_relay(nc_gateway_ctx_t *ctx);
 static void nc_gateway_client_write_handler(nc_event_t *wev);
 static void nc_gateway_stale(nc_gateway_ctx_t *ctx);
+static void nc_gateway_tunnel_start(nc_gateway_ctx_t *ctx);
+static void nc_gateway_tunnel_client(nc_event_t *ev);
+static void nc_gateway_tunnel_upstream(nc_event_t *ev);
+static void nc_gateway_tunnel(nc_gateway_ctx_t *ctx);
 static void nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_fail(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_finish(nc_gateway_ctx_t *ctx);
@@ -1062,6 +1070,27 @@ nc_gateway_build_request(nc_gateway_ctx_t *ctx)
     xff = NULL;
     h = r->headers_in.headers.elts;
 
+    /* an Upgrade (WebSocket) asked for goes on: hop-by-hop, yet the
+     * upstream must see it to switch */
+    for (i = 0; i < r->headers_in.headers.nelts; i++) {
+        if (h[i].name.len == 7
+            && nc_strncasecmp(h[i].name.data, (u_char *) "Upgrade", 7) == 0
+            && r->http_version >= 1001 && h[i].value.len)
+        {
+            nc_str_set(&name, "Upgrade");
+
+            if (nc_gateway_put_header(ctx, &name, &h[i].value) != NC_OK
+                || nc_gateway_put(ctx, "Connection: upgrade\r\n", 21)
+                   != NC_OK)
+            {
+                return NC_ERROR;
+            }
+
+            ctx->upgrade = 1;
+            break;
+        }
+    }
+
     for (i = 0; i < r->headers_in.headers.nelts; i++) {
         if (h[i].name.len == 15
             && nc_strncasecmp(h[i].name.data, (u_char *) "X-Forwarded-For",
@@ -1536,7 +1565,12 @@ nc_gateway_read_header(nc_gateway_ctx_t *ctx)
     }
 
     if (nc_gateway_send_header(ctx) != NC_OK) {
-        nc_gateway_fail(ctx, NC_HTTP_INTERNAL_SERVER_ERROR);
+        nc_gateway_fail(ctx, NC_HTTP_BAD_GATEWAY);
+        return NC_DONE;
+    }
+
+    if (ctx->status == 101) {
+        nc_gateway_tunnel_start(ctx);
         return NC_DONE;
     }
 
@@ -1650,6 +1684,15 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
     ctx->no_body = r->method == NC_HTTP_HEAD || ctx->status == 204
                    || ctx->status == 304 || ctx->status < 200;
 
+    if (ctx->status == 101) {
+        if (!ctx->upgrade) {
+            return NC_ERROR;             /* switching, unasked */
+        }
+
+        ctx->keepalive = 0;
+        r->keepalive = 0;
+    }
+
     if (!ctx->no_body && !ctx->chunked_in && ctx->rest == -1) {
         ctx->until_close = 1;            /* the end of the connection */
         ctx->keepalive = 0;
@@ -1727,6 +1770,29 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
         return NC_ERROR;
     }
 
+    if (ctx->status == 101) {
+        for (i = 0; i < ctx->headers->nelts; i++) {
+            if (h[i].name.len == 7
+                && nc_strncasecmp(h[i].name.data, (u_char *) "Upgrade", 7)
+                   == 0
+                && (nc_buf_append(r->pool, b, "Upgrade: ", 9) != NC_OK
+                    || nc_buf_append(r->pool, b, h[i].value.data,
+                                     h[i].value.len) != NC_OK
+                    || nc_buf_append(r->pool, b, "\r\n", 2) != NC_OK))
+            {
+                return NC_ERROR;
+            }
+        }
+
+        if (nc_buf_append(r->pool, b, "Connection: upgrade\r\n\r\n", 23)
+            != NC_OK)
+        {
+            return NC_ERROR;
+        }
+
+        goto done;
+    }
+
     if (!r->keepalive) {
         if (nc_buf_append(r->pool, b, "Connection: close\r\n", 19) != NC_OK) {
             return NC_ERROR;
@@ -1742,6 +1808,8 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
     if (nc_buf_append(r->pool, b, "\r\n", 2) != NC_OK) {
         return NC_ERROR;
     }
+
+done:
 
     r->headers_out.status = ctx->status;
     r->gateway_status = ctx->status;
@@ -1915,6 +1983,13 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
         if (n == 0 && ctx->until_close) {
             ctx->body_done = 1;
             ctx->keepalive = 0;
+
+            if (ctx->chunk_out) {
+                ctx->out[0].iov_base = (void *) "0\r\n\r\n";
+                ctx->out[0].iov_len = 5;
+                ctx->nout = 1;
+            }
+
             continue;
         }
 
@@ -2001,17 +2076,18 @@ nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status)
     peer = ctx->peer;
 
     /* a failed connection counts against the instance; an answer not */
-    if (status == NC_HTTP_BAD_GATEWAY || status == NC_HTTP_GATEWAY_TIME_OUT) {
-        if (++peer->fails >= NC_GATEWAY_FAILS) {
-            if (peer->ejected_until <= nc_current_msec) {
-                nc_log_error(NC_LOG_WARN, nc_gateway_log, 0, "gateway: %.*s "
-                             "failed %u times in a row: ejected for %ums",
-                             nc_str_fmt(&peer->text), (unsigned) peer->fails,
-                             (unsigned) NC_GATEWAY_EJECT_MS);
-            }
-
-            peer->ejected_until = nc_current_msec + NC_GATEWAY_EJECT_MS;
+    if ((status == NC_HTTP_BAD_GATEWAY || status == NC_HTTP_GATEWAY_TIME_OUT)
+        && nc_gateway_conf->max_fails
+        && ++peer->fails >= nc_gateway_conf->max_fails)
+    {
+        if (peer->ejected_until <= nc_current_msec) {
+            nc_log_error(NC_LOG_WARN, nc_gateway_log, 0, "gateway: %.*s "
+                         "failed %u times in a row: ejected for %ums",
+                         nc_str_fmt(&peer->text), (unsigned) peer->fails,
+                         (unsigned) nc_gateway_conf->fail_timeout);
         }
+
+        peer->ejected_until = nc_current_msec + nc_gateway_conf->fail_timeout;
     }
 
     nc_gateway_close_upstream(ctx);
@@ -2190,4 +2266,202 @@ nc_gateway_cleanup(nc_http_request_t *r)
         nc_gateway_release_table(ctx->table);
         ctx->table = NULL;
     }
+}
+
+
+/* --- tunnels (101 Switching Protocols: WebSocket) ------------------------ */
+
+
+/*
+ * The upstream switched protocols: from now on bytes go both ways as they
+ * are, until one side ends (then both do) or neither says anything for
+ * the route's read timeout.
+ */
+static void
+nc_gateway_tunnel_start(nc_gateway_ctx_t *ctx)
+{
+    size_t              left;
+    nc_connection_t    *c, *uc;
+    nc_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+    uc = ctx->upstream;
+
+    ctx->up.start = nc_pnalloc(r->pool, nc_gateway_conf->buffer_size);
+    if (ctx->up.start == NULL) {
+        nc_gateway_fail(ctx, NC_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->up.end = ctx->up.start + nc_gateway_conf->buffer_size;
+    ctx->up.pos = ctx->up.start;
+    ctx->up.last = ctx->up.start;
+
+    /* what the client sent after its request is the tunnel's already */
+    left = r->rb ? nc_buf_size(r->rb) : 0;
+
+    if (left) {
+        left = nc_min(left, nc_gateway_conf->buffer_size);
+        ctx->up.last = nc_cpymem(ctx->up.start, r->rb->pos, left);
+        r->rb->pos += left;
+    }
+
+    /* our 101 header first, then the upstream's bytes after its own */
+    c->read->handler = nc_gateway_tunnel_client;
+    c->write->handler = nc_gateway_tunnel_client;
+    uc->read->handler = nc_gateway_tunnel_upstream;
+    uc->write->handler = nc_gateway_tunnel_upstream;
+
+    nc_del_timer(uc->read);
+
+    nc_gateway_tunnel(ctx);
+}
+
+
+static void
+nc_gateway_tunnel_client(nc_event_t *ev)
+{
+    nc_connection_t    *c;
+    nc_http_request_t  *r;
+
+    c = ev->data;
+    r = c->data;
+
+    if (ev->timedout) {
+        r->keepalive = 0;
+        nc_gateway_close_upstream(r->ctx);
+        nc_gateway_finish(r->ctx);
+        return;
+    }
+
+    nc_gateway_tunnel(r->ctx);
+}
+
+
+static void
+nc_gateway_tunnel_upstream(nc_event_t *ev)
+{
+    nc_connection_t   *c;
+
+    c = ev->data;
+
+    nc_gateway_tunnel(c->data);
+}
+
+
+static void
+nc_gateway_tunnel(nc_gateway_ctx_t *ctx)
+{
+    ssize_t             n;
+    nc_flag_t           moved;
+    nc_connection_t    *c, *uc;
+    nc_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+    uc = ctx->upstream;
+
+    do {
+        moved = 0;
+
+        /* our header, then the upstream's bytes, to the client */
+        if (ctx->nout) {
+            n = c->writev(c, ctx->out, (int) ctx->nout);
+
+            if (n == NC_ERROR) {
+                goto end;
+            }
+
+            if (n > 0) {
+                r->body_sent += n;
+                moved = 1;
+
+                if ((size_t) n >= ctx->out[0].iov_len) {
+                    ctx->nout = 0;
+
+                } else {
+                    ctx->out[0].iov_base = (u_char *) ctx->out[0].iov_base
+                                           + n;
+                    ctx->out[0].iov_len -= n;
+                }
+            }
+
+        } else if (ctx->buf.pos < ctx->buf.last) {
+            n = c->send(c, ctx->buf.pos, ctx->buf.last - ctx->buf.pos);
+
+            if (n == NC_ERROR) {
+                goto end;
+            }
+
+            if (n > 0) {
+                ctx->buf.pos += n;
+                r->body_sent += n;
+                moved = 1;
+            }
+
+        } else if (!ctx->up_eof) {
+            ctx->buf.pos = ctx->buf.start;
+            ctx->buf.last = ctx->buf.start;
+
+            n = uc->recv(uc, ctx->buf.last, ctx->buf.end - ctx->buf.last);
+
+            if (n == 0 || n == NC_ERROR) {
+                ctx->up_eof = 1;
+                moved = 1;
+
+            } else if (n > 0) {
+                ctx->buf.last += n;
+                moved = 1;
+            }
+        }
+
+        /* the client's bytes to the upstream */
+        if (ctx->up.pos < ctx->up.last) {
+            n = uc->send(uc, ctx->up.pos, ctx->up.last - ctx->up.pos);
+
+            if (n == NC_ERROR) {
+                goto end;
+            }
+
+            if (n > 0) {
+                ctx->up.pos += n;
+                moved = 1;
+            }
+
+        } else if (!ctx->client_eof) {
+            ctx->up.pos = ctx->up.start;
+            ctx->up.last = ctx->up.start;
+
+            n = c->recv(c, ctx->up.last, ctx->up.end - ctx->up.last);
+
+            if (n == 0 || n == NC_ERROR) {
+                ctx->client_eof = 1;
+                moved = 1;
+
+            } else if (n > 0) {
+                ctx->up.last += n;
+                moved = 1;
+            }
+        }
+
+        /* one side ended and all it said was passed on: the end */
+        if ((ctx->up_eof && ctx->buf.pos == ctx->buf.last && !ctx->nout)
+            || (ctx->client_eof && ctx->up.pos == ctx->up.last))
+        {
+            goto end;
+        }
+
+    } while (moved);
+
+    nc_add_timer(c->read, ctx->route->read_timeout);
+
+    return;
+
+end:
+
+    r->keepalive = 0;
+    nc_del_timer(c->read);
+    nc_gateway_close_upstream(ctx);
+    nc_gateway_finish(ctx);
 }

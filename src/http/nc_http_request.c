@@ -75,6 +75,7 @@ static nc_array_t        nc_http_routes;
 
 static const char  *nc_http_status_lines[][2] = {
     { "100", "Continue" },
+    { "101", "Switching Protocols" },
     { "200", "OK" },
     { "201", "Created" },
     { "204", "No Content" },

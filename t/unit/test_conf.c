@@ -1421,6 +1421,8 @@ test_dump_format(void **state)
         "    upstream_keepalive: 32\n"
         "    upstream_keepalive_timeout: 60s\n"
         "    buffer_size: 16k\n"
+        "    max_fails: 3\n"
+        "    fail_timeout: 10s\n"
         "store:\n"
         "    shm_size: 1g\n"
         "naming:\n"
