@@ -442,7 +442,7 @@ static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
       offsetof(nc_conf_gateway_t, listen), 0, 0, "127.0.0.1:9080", NULL },
 
     { nc_string("upstream_keepalive"), NC_CONF_T_UINT, 0,
-      offsetof(nc_conf_gateway_t, upstream_keepalive), 0, 10000, "32",
+      offsetof(nc_conf_gateway_t, upstream_keepalive), 0, 10000, "128",
       NULL },
 
     { nc_string("upstream_keepalive_timeout"), NC_CONF_T_MSEC, 0,

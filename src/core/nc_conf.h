@@ -131,7 +131,7 @@ typedef struct {
  */
 typedef struct {
     nc_array_t      listen;                    /* 127.0.0.1:9080, or off */
-    nc_uint_t       upstream_keepalive;        /* 32 idle connections per
+    nc_uint_t       upstream_keepalive;        /* 128 idle connections per
                                                   upstream, per worker */
     nc_msec_t       upstream_keepalive_timeout;  /* 60s */
     size_t          buffer_size;               /* 16k: a response header

@@ -214,13 +214,16 @@ static nc_int_t
 nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
     nc_flag_t gateway, nc_log_t *log)
 {
-    nc_uint_t        i, j;
+    nc_uint_t        i, j, w;
     nc_conf_addr_t  *addr;
     nc_listening_t  *ls, *ols;
 
     addr = listen->elts;
 
-    for (i = 0; i < listen->nelts; i++) {
+    /* a socket for each worker on each address */
+    for (i = 0; i < listen->nelts * cycle->conf->worker_processes; i++) {
+        w = i % cycle->conf->worker_processes;
+
         ls = nc_array_push(&cycle->listening);
         if (ls == NULL) {
             return NC_ERROR;
@@ -229,9 +232,10 @@ nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
         nc_memzero(ls, sizeof(nc_listening_t));
 
         ls->fd = NC_INVALID_FILE;
-        ls->sockaddr = addr[i].sockaddr;
-        ls->socklen = addr[i].socklen;
-        ls->addr_text = addr[i].text;
+        ls->sockaddr = addr[i / cycle->conf->worker_processes].sockaddr;
+        ls->socklen = addr[i / cycle->conf->worker_processes].socklen;
+        ls->addr_text = addr[i / cycle->conf->worker_processes].text;
+        ls->worker = w;
         ls->backlog = 4096;
         ls->handler = nc_http_init_connection;
         ls->servers = gateway ? NULL : cycle->ssl_ctx;
@@ -243,6 +247,7 @@ nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
 
             for (j = 0; j < old->listening.nelts; j++) {
                 if (ols[j].fd != NC_INVALID_FILE && !ols[j].remain
+                    && ols[j].worker == w
                     && ols[j].socklen == ls->socklen
                     && nc_memcmp(&ols[j].sockaddr, &ls->sockaddr,
                                  ls->socklen) == 0)

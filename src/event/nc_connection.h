@@ -25,6 +25,9 @@ struct nc_listening_s {
     void                      *servers;     /* what serves it (TLS ctx) */
 
     nc_connection_t           *connection;  /* this worker's accept side */
+    nc_uint_t                  worker;      /* the worker that accepts on
+                                               it: each has its own socket
+                                               (SO_REUSEPORT) */
 
     unsigned                   open:1;      /* kept across a reload */
     unsigned                   remain:1;

@@ -110,7 +110,8 @@ typedef struct {
     nc_http_chunked_t        chunked;
 
     /* to the client: what is being written */
-    struct iovec             out[3];
+    struct iovec             out[4];         /* header, chunk size, data,
+                                                chunk end */
     nc_uint_t                nout;
     u_char                   chunk_head[24];
 
@@ -118,6 +119,7 @@ typedef struct {
     unsigned                 sent:1;          /* request written */
     unsigned                 header_done:1;
     unsigned                 responding:1;    /* client has our header */
+    unsigned                 header_pending:1;  /* ... queued, not sent */
     unsigned                 chunked_in:1;
     unsigned                 until_close:1;
     unsigned                 chunk_out:1;
@@ -153,6 +155,7 @@ static void nc_gateway_upstream_write(nc_event_t *ev);
 static void nc_gateway_upstream_read(nc_event_t *ev);
 static nc_int_t nc_gateway_read_header(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_send_header(nc_gateway_ctx_t *ctx);
+static nc_int_t nc_gateway_frame(nc_gateway_ctx_t *ctx);
 static void nc_gateway_relay(nc_gateway_ctx_t *ctx);
 static void nc_gateway_client_write_handler(nc_event_t *wev);
 static void nc_gateway_stale(nc_gateway_ctx_t *ctx);
@@ -1820,32 +1823,113 @@ done:
     ctx->out[0].iov_base = b->pos;
     ctx->out[0].iov_len = nc_buf_size(b);
     ctx->nout = 1;
+    ctx->header_pending = 1;
 
     return NC_OK;
 }
 
 
 /*
- * Relay the body: write out what is pending; then frame what is in the
- * buffer; then read more.  One buffer: a slow client holds the upstream
- * back, nothing piles up.
+ * Frame what the buffer holds for the client, after what is pending (our
+ * header, at most): the data, in a chunk when we chunk, the last chunk
+ * when the body ended.  NC_OK, or NC_ERROR for a body we cannot frame.
+ */
+static nc_int_t
+nc_gateway_frame(nc_gateway_ctx_t *ctx)
+{
+    size_t         take;
+    nc_int_t       rc;
+    u_char        *data;
+    struct iovec  *out;
+
+    take = 0;
+    data = ctx->buf.pos;
+    out = &ctx->out[ctx->nout];
+
+    while (nc_buf_size(&ctx->buf) && !ctx->body_done && take == 0) {
+        if (ctx->chunked_in) {
+            rc = nc_http_parse_chunked(&ctx->chunked, &ctx->buf);
+
+            if (rc == NC_OK) {
+                data = ctx->buf.pos;
+                take = (size_t) nc_min((off_t) nc_buf_size(&ctx->buf),
+                                       ctx->chunked.size);
+                ctx->chunked.size -= take;
+
+            } else if (rc == NC_DONE) {
+                ctx->body_done = 1;
+
+            } else if (rc != NC_AGAIN) {
+                return NC_ERROR;
+            }
+
+        } else if (ctx->until_close) {
+            take = nc_buf_size(&ctx->buf);
+
+        } else {
+            take = (size_t) nc_min((off_t) nc_buf_size(&ctx->buf), ctx->rest);
+            ctx->rest -= take;
+            ctx->body_done = ctx->rest == 0;
+        }
+
+        ctx->buf.pos += take;
+    }
+
+    if (take && ctx->chunk_out) {
+        out->iov_base = ctx->chunk_head;
+        out->iov_len = snprintf((char *) ctx->chunk_head,
+                                sizeof(ctx->chunk_head), "%zx\r\n", take);
+        out++;
+    }
+
+    if (take) {
+        out->iov_base = data;
+        out->iov_len = take;
+        out++;
+    }
+
+    if (ctx->chunk_out && (take || ctx->body_done)) {
+        out->iov_base = (void *) (take ? (ctx->body_done ? "\r\n0\r\n\r\n"
+                                                       : "\r\n")
+                                       : "0\r\n\r\n");
+        out->iov_len = take ? (ctx->body_done ? 7 : 2) : 5;
+        out++;
+    }
+
+    ctx->nout = out - ctx->out;
+
+    return NC_OK;
+}
+
+
+/*
+ * Relay the body: frame what the buffer holds, write it out with what is
+ * pending (the header goes with the first piece), read more.  One buffer:
+ * a slow client holds the upstream back, nothing piles up.
  */
 static void
 nc_gateway_relay(nc_gateway_ctx_t *ctx)
 {
-    size_t              take, left;
+    size_t              left;
     ssize_t             n;
-    nc_int_t            rc;
     nc_uint_t           i;
     nc_connection_t    *c, *uc;
     nc_http_request_t  *r;
-    u_char             *data;
 
     r = ctx->request;
     c = r->connection;
     uc = ctx->upstream;
 
     for ( ;; ) {
+
+        /* nothing pending but the header: the first piece joins it */
+        if (ctx->nout <= 1 && ctx->header_pending) {
+            if (nc_gateway_frame(ctx) != NC_OK) {
+                goto invalid;
+            }
+
+            ctx->header_pending = 0;
+        }
 
         if (ctx->nout) {
             n = c->writev(c, ctx->out, (int) ctx->nout);
@@ -1874,8 +1958,8 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
             }
 
             while (ctx->nout && ctx->out[0].iov_len == 0) {
-                ctx->out[0] = ctx->out[1];
-                ctx->out[1] = ctx->out[2];
+                nc_memmove(&ctx->out[0], &ctx->out[1],
+                           (ctx->nout - 1) * sizeof(struct iovec));
                 ctx->nout--;
             }
 
@@ -1891,82 +1975,12 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
             return;
         }
 
-        /* frame what the buffer holds */
-        take = 0;
-        data = ctx->buf.pos;
-
         if (nc_buf_size(&ctx->buf)) {
-            if (ctx->chunked_in) {
-                rc = nc_http_parse_chunked(&ctx->chunked, &ctx->buf);
-
-                if (rc == NC_OK) {
-                    data = ctx->buf.pos;
-                    take = (size_t) nc_min((off_t) nc_buf_size(&ctx->buf),
-                                           ctx->chunked.size);
-                    ctx->chunked.size -= take;
-
-                } else if (rc == NC_DONE) {
-                    ctx->body_done = 1;
-
-                } else if (rc != NC_AGAIN) {
-                    nc_log_error(NC_LOG_ERR, nc_gateway_log, 0, "gateway: "
-                                 "%.*s sent an invalid chunked body",
-                                 nc_str_fmt(&ctx->peer->text));
-                    nc_gateway_fail(ctx, NC_HTTP_BAD_GATEWAY);
-                    return;
-                }
-
-            } else if (ctx->until_close) {
-                take = nc_buf_size(&ctx->buf);
-
-            } else {
-                take = (size_t) nc_min((off_t) nc_buf_size(&ctx->buf),
-                                       ctx->rest);
-                ctx->rest -= take;
-                ctx->body_done = ctx->rest == 0;
-            }
-
-            ctx->buf.pos += take;
-        }
-
-        if (take) {
-            if (ctx->chunk_out) {
-                ctx->out[0].iov_base = ctx->chunk_head;
-                ctx->out[0].iov_len = snprintf((char *) ctx->chunk_head,
-                                               sizeof(ctx->chunk_head),
-                                               "%zx\r\n", take);
-                ctx->out[1].iov_base = data;
-                ctx->out[1].iov_len = take;
-                ctx->out[2].iov_base = (void *) "\r\n";
-                ctx->out[2].iov_len = 2;
-                ctx->nout = 3;
-
-            } else {
-                ctx->out[0].iov_base = data;
-                ctx->out[0].iov_len = take;
-                ctx->nout = 1;
-            }
-
-            if (ctx->body_done && ctx->chunk_out) {
-                ctx->out[2].iov_base = (void *) "\r\n0\r\n\r\n";
-                ctx->out[2].iov_len = 7;
+            if (nc_gateway_frame(ctx) != NC_OK) {
+                goto invalid;
             }
 
             continue;
-        }
-
-        if (ctx->body_done) {
-            if (ctx->chunk_out) {
-                ctx->out[0].iov_base = (void *) "0\r\n\r\n";
-                ctx->out[0].iov_len = 5;
-                ctx->nout = 1;
-            }
-
-            continue;
-        }
-
-        if (nc_buf_size(&ctx->buf)) {
-            continue;                    /* the chunk parser goes on */
         }
 
         /* read the next piece */
@@ -2003,6 +2017,12 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
 
         ctx->buf.last += n;
     }
+
+invalid:
+
+    nc_log_error(NC_LOG_ERR, nc_gateway_log, 0, "gateway: %.*s sent an "
+                 "invalid chunked body", nc_str_fmt(&ctx->peer->text));
+    nc_gateway_fail(ctx, NC_HTTP_BAD_GATEWAY);
 }
 
 

@@ -1418,7 +1418,7 @@ test_dump_format(void **state)
         "gateway:\n"
         "    listen:\n"
         "        - 127.0.0.1:9080\n"
-        "    upstream_keepalive: 32\n"
+        "    upstream_keepalive: 128\n"
         "    upstream_keepalive_timeout: 60s\n"
         "    buffer_size: 16k\n"
         "    max_fails: 3\n"

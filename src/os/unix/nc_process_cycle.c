@@ -32,7 +32,7 @@ static void nc_master_cluster_changed(nc_conf_cluster_t *cluster,
     nc_conf_cluster_t *old, nc_log_t *log);
 static void nc_master_exit(nc_cycle_t *cycle) __attribute__((noreturn));
 static void nc_worker_process_cycle(nc_cycle_t *cycle, void *data);
-static void nc_worker_init(nc_cycle_t *cycle);
+static void nc_worker_init(nc_cycle_t *cycle, nc_uint_t worker);
 static void nc_worker_rlimit(nc_cycle_t *cycle);
 static void nc_worker_shutdown(nc_cycle_t *cycle);
 static void nc_worker_shutdown_timeout(nc_event_t *ev);
@@ -167,9 +167,11 @@ nc_start_worker_processes(nc_cycle_t *cycle)
 {
     nc_uint_t  i;
 
+    /* each knows its number: the listening sockets that are its own */
     for (i = 0; i < cycle->conf->worker_processes; i++) {
-        (void) nc_spawn_process(cycle, nc_worker_process_cycle, NULL,
-                                "worker process", NC_PROCESS_WORKER);
+        (void) nc_spawn_process(cycle, nc_worker_process_cycle,
+                                (void *) (uintptr_t) i, "worker process",
+                                NC_PROCESS_WORKER);
     }
 }
 
@@ -356,7 +358,7 @@ nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
 
     nc_process = NC_PROCESS_WORKER;
 
-    nc_worker_init(cycle);
+    nc_worker_init(cycle, (nc_uint_t) (uintptr_t) data);
 
     nc_setproctitle("nacre: worker process");
 
@@ -397,7 +399,7 @@ nc_worker_process_cycle(nc_cycle_t *cycle, void *data)
 
 
 static void
-nc_worker_init(nc_cycle_t *cycle)
+nc_worker_init(nc_cycle_t *cycle, nc_uint_t worker)
 {
     nc_uint_t         i;
     nc_conf_t        *conf;
@@ -447,6 +449,10 @@ nc_worker_init(nc_cycle_t *cycle)
     ls = cycle->listening.elts;
 
     for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i].worker != worker) {
+            continue;                                  /* another's */
+        }
+
         c = nc_get_connection(ls[i].fd, &cycle->log);
         if (c == NULL) {
             exit(2);                                   /* fatal */

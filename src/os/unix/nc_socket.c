@@ -31,6 +31,19 @@ nc_open_listening_socket(nc_listening_t *ls, nc_log_t *log)
         goto failed;
     }
 
+    /*
+     * One socket per worker on the same address: the kernel spreads new
+     * connections over them evenly.  One socket shared by every worker
+     * lets whichever wakes first take them all (with EPOLLEXCLUSIVE, the
+     * same worker, again and again).
+     */
+    if (setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(int)) == -1) {
+        nc_log_error(NC_LOG_EMERG, log, errno,
+                     "setsockopt(SO_REUSEPORT) %.*s failed",
+                     nc_str_fmt(&ls->addr_text));
+        goto failed;
+    }
+
     if (ls->sockaddr.ss_family == AF_INET6) {
         /* "[::]:8848" means IPv6 only; "*:8848" is the IPv4 any address */
         if (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(int)) == -1)
