@@ -42,7 +42,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(85);
+my $t = Test::Nacre->new()->plan(88);
 my $json = JSON::PP->new->canonical;
 
 my %port = (api => port(8981), gw => port(8982));
@@ -453,6 +453,19 @@ route('all-dead', { path => '/all-dead/', upstream => { nodes => [
     { address => '127.0.0.1:' . port(9098) } ] } });
 ($st) = gw('GET', '/all-dead/');
 is($st, 502, 'nobody answers: 502');
+
+route('rate', { path => '/rate/', rate_limit => { rate => 1, burst => 5 },
+    upstream => { nodes => $n1 } });
+my %rate;
+my $t3 = time();
+$rate{(gw('GET', '/rate/'))[0]}++ for 1 .. 20;
+my $allowed = 5 + int(time() - $t3) + 1;
+ok(($rate{200} // 0) >= 5 && ($rate{200} // 0) <= $allowed,
+    "a rate limit for the node, both workers: " . $json->encode(\%rate));
+($st, $h) = gw('GET', '/rate/');
+is("$st " . ($h->{'retry-after'} // ''), '429 1', '429 and Retry-After');
+sleep(1.1);
+is((gw('GET', '/rate/'))[0], 200, 'tokens come back');
 
 # --- bodies ----------------------------------------------------------------------
 

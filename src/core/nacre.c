@@ -14,6 +14,7 @@
 #include <nc_store.h>
 #include <nc_consensus.h>
 #include <nc_http.h>
+#include <nc_gateway_shared.h>
 #include <nacre.h>
 
 #include <libfyaml.h>
@@ -141,7 +142,9 @@ main(int argc, char *const *argv)
 
     /* before any child exists: every one of them inherits the mapping */
     nc_store = nc_store_create(conf->store.shm_size, &cycle->log);
-    if (nc_store == NULL || nc_consensus_listen(cycle) != NC_OK) {
+    if (nc_store == NULL || nc_consensus_listen(cycle) != NC_OK
+        || nc_gateway_shared_init(&cycle->log) != NC_OK)
+    {
         return 1;
     }
 

@@ -31,6 +31,7 @@
 #include <nc_naming_list.h>
 #include <nc_auth.h>
 #include <nc_gateway_route.h>
+#include <nc_gateway_shared.h>
 #include <nc_gateway.h>
 
 #include <math.h>
@@ -49,8 +50,6 @@ struct nc_gateway_peer_s {
     socklen_t                socklen;
     nc_str_t                 text;           /* "10.0.0.1:8080" */
     nc_uint_t                active;         /* requests in flight */
-    nc_uint_t                fails;          /* in a row */
-    nc_msec_t                ejected_until;
     nc_connection_t        **idle;           /* kept alive, newest last */
     nc_uint_t                nidle;
     u_char                   text_buf[NC_SOCKADDR_STRLEN];
@@ -140,6 +139,7 @@ typedef struct {
 static nc_gateway_table_t *nc_gateway_routes(nc_store_t *st,
     const nc_store_version_t *v);
 static void nc_gateway_release_table(nc_gateway_table_t *t);
+static nc_int_t nc_gateway_too_many(nc_http_request_t *r);
 static nc_int_t nc_gateway_proxy(nc_http_request_t *r);
 static nc_int_t nc_gateway_resolve(nc_gateway_ctx_t *ctx,
     const nc_store_version_t *v);
@@ -187,6 +187,7 @@ nc_gateway_init_worker(nc_cycle_t *cycle)
 {
     nc_gateway_conf = &cycle->conf->gateway;
     nc_gateway_log = &cycle->log;
+    nc_gateway_shared_log(nc_gateway_log);
 
     /* request ids: this worker's pid and the time, then a counter */
     nc_gateway_request_ids = ((uint64_t) getpid() << 40)
@@ -240,6 +241,15 @@ nc_gateway_handler(nc_http_request_t *r)
     r->cleanup = nc_gateway_cleanup;
     r->gateway_route = ctx->route->id;
 
+    /* the route's rate, on this node: its workers share one bucket */
+    if (ctx->route->rate > 0
+        && !nc_gateway_shared_take(ctx->route->id.data, ctx->route->id.len,
+                                   ctx->route->rate, ctx->route->burst))
+    {
+        nc_store_leave(nc_store);
+        return nc_gateway_too_many(r);
+    }
+
     rc = nc_gateway_resolve(ctx, v);
 
     nc_store_leave(nc_store);
@@ -263,6 +273,28 @@ nc_gateway_handler(nc_http_request_t *r)
     }
 
     return nc_gateway_proxy(r);
+}
+
+
+/* 429, and when to come back: a token is back within a second at any
+ * rate of at least one a second */
+static nc_int_t
+nc_gateway_too_many(nc_http_request_t *r)
+{
+    nc_str_t  v;
+
+    nc_str_set(&v, "1");
+
+    if (nc_http_set_response(r, NC_HTTP_TOO_MANY_REQUESTS,
+                             "text/plain; charset=utf-8",
+                             (u_char *) "429 Too Many Requests\n", 22)
+        != NC_OK
+        || nc_http_add_header(r, "Retry-After", &v) != NC_OK)
+    {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NC_OK;
 }
 
 
@@ -669,7 +701,9 @@ nc_gateway_choose(nc_gateway_ctx_t *ctx)
         for (i = 0; i < ctx->ncands; i++) {
             if (ctx->tried[i]
                 || (pass == 0
-                    && ctx->cands[i].peer->ejected_until > nc_current_msec))
+                    && nc_gateway_shared_ejected(
+                           (u_char *) &ctx->cands[i].peer->sockaddr,
+                           ctx->cands[i].peer->socklen)))
             {
                 continue;
             }
@@ -2096,18 +2130,11 @@ nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status)
     peer = ctx->peer;
 
     /* a failed connection counts against the instance; an answer not */
-    if ((status == NC_HTTP_BAD_GATEWAY || status == NC_HTTP_GATEWAY_TIME_OUT)
-        && nc_gateway_conf->max_fails
-        && ++peer->fails >= nc_gateway_conf->max_fails)
-    {
-        if (peer->ejected_until <= nc_current_msec) {
-            nc_log_error(NC_LOG_WARN, nc_gateway_log, 0, "gateway: %.*s "
-                         "failed %u times in a row: ejected for %ums",
-                         nc_str_fmt(&peer->text), (unsigned) peer->fails,
-                         (unsigned) nc_gateway_conf->fail_timeout);
-        }
-
-        peer->ejected_until = nc_current_msec + nc_gateway_conf->fail_timeout;
+    if (status == NC_HTTP_BAD_GATEWAY || status == NC_HTTP_GATEWAY_TIME_OUT) {
+        nc_gateway_shared_failed((u_char *) &peer->sockaddr, peer->socklen,
+                                 nc_gateway_conf->max_fails,
+                                 nc_gateway_conf->fail_timeout,
+                                 nc_gateway_log, &peer->text);
     }
 
     nc_gateway_close_upstream(ctx);
@@ -2158,7 +2185,6 @@ nc_gateway_finish(nc_gateway_ctx_t *ctx)
         if (ctx->keepalive && ctx->body_done && nc_buf_size(&ctx->buf) == 0
             && !nc_exiting && nc_gateway_conf->upstream_keepalive)
         {
-            ctx->peer->fails = 0;
             nc_gateway_keep(ctx->peer, ctx->upstream);
             ctx->upstream = NULL;
             if (ctx->counted) {
@@ -2172,7 +2198,8 @@ nc_gateway_finish(nc_gateway_ctx_t *ctx)
     }
 
     if (ctx->body_done && ctx->peer) {
-        ctx->peer->fails = 0;
+        nc_gateway_shared_succeeded((u_char *) &ctx->peer->sockaddr,
+                                    ctx->peer->socklen);
     }
 
     nc_http_request_finish(r);

@@ -746,7 +746,7 @@ nc_gateway_parse_options(nc_gateway_parse_t *ps, json_t *root)
 
         e = json_object_get(v, "rate");
         if (e == NULL || !json_is_number(e) || json_number_value(e) <= 0
-            || json_number_value(e) > 1e9)
+            || json_number_value(e) > 1000000)
         {
             return nc_gateway_fail(ps, "\"rate_limit.rate\" is a number of "
                                    "requests a second, above 0");
@@ -757,8 +757,9 @@ nc_gateway_parse_options(nc_gateway_parse_t *ps, json_t *root)
 
         e = json_object_get(v, "burst");
         if (e) {
+            /* a bucket holds thousandths of a token in 32 bits */
             if (!json_is_integer(e) || json_integer_value(e) < 1
-                || json_integer_value(e) > 1000000000)
+                || json_integer_value(e) > 1000000)
             {
                 return nc_gateway_fail(ps, "\"rate_limit.burst\" is an "
                                        "integer above 0");

@@ -1,0 +1,38 @@
+
+/*
+ * nacre: what the gateway's workers on one node share: each route's rate
+ * limit (a token bucket) and each instance's failures and ejection, so a
+ * limit is the node's, not a worker's, and an instance one worker saw
+ * fail is left out by all of them.
+ */
+
+#ifndef _NC_GATEWAY_SHARED_H_INCLUDED_
+#define _NC_GATEWAY_SHARED_H_INCLUDED_
+
+
+#include <nc_config.h>
+#include <nc_core.h>
+
+
+/* the master, before the workers: NC_OK or NC_ERROR */
+nc_int_t nc_gateway_shared_init(nc_log_t *log);
+/* a worker's log, for what these say */
+void nc_gateway_shared_log(nc_log_t *log);
+
+/*
+ * Take a token from the bucket of key (rate a second, burst at most):
+ * 1 when there was one.  A bucket starts full.  Lock-free: one word per
+ * bucket, changed by compare-and-swap.
+ */
+nc_flag_t nc_gateway_shared_take(const u_char *key, size_t len, double rate,
+    nc_uint_t burst);
+
+/* an instance's failures in a row, and until when it is left out */
+void nc_gateway_shared_failed(const u_char *key, size_t len,
+    nc_uint_t max_fails, nc_msec_t fail_timeout, nc_log_t *log,
+    const nc_str_t *name);
+void nc_gateway_shared_succeeded(const u_char *key, size_t len);
+nc_flag_t nc_gateway_shared_ejected(const u_char *key, size_t len);
+
+
+#endif /* _NC_GATEWAY_SHARED_H_INCLUDED_ */
