@@ -59,7 +59,7 @@ static const char *const  nc_gateway_route_keys[] = {
     "id", "priority", "hosts", "path", "path_type", "methods", "headers",
     "query", "upstream", "timeouts", "retries", "retry_on", "retry_timeout",
     "retry_non_idempotent", "strip_prefix", "rewrite", "request_headers",
-    "response_headers", "gzip", "rate_limit", "token", NULL
+    "response_headers", "rate_limit", "token", NULL
 };
 
 
@@ -576,7 +576,7 @@ nc_gateway_parse_upstream(nc_gateway_parse_t *ps, json_t *up)
 }
 
 
-/* timeouts, retries, rewriting, headers, gzip, rate limit, token */
+/* timeouts, retries, rewriting, headers, rate limit, token */
 static nc_int_t
 nc_gateway_parse_options(nc_gateway_parse_t *ps, json_t *root)
 {
@@ -683,7 +683,6 @@ nc_gateway_parse_options(nc_gateway_parse_t *ps, json_t *root)
 
     nc_gateway_bool("retry_non_idempotent", rt->retry_non_idempotent);
     nc_gateway_bool("strip_prefix", rt->strip_prefix);
-    nc_gateway_bool("gzip", rt->gzip);
     nc_gateway_bool("token", rt->token);
 
 #undef nc_gateway_bool

@@ -34,7 +34,6 @@
  *     "rewrite": {"regex": "^/api/(.*)", "replacement": "/$1"},
  *     "request_headers": {"set": {}, "add": {}, "remove": []},
  *     "response_headers": {"set": {}, "add": {}, "remove": []},
- *     "gzip": false,
  *     "rate_limit": {"rate": 100, "burst": 200},   per node, 429 beyond
  *     "token": false                      ask for a nacre access token
  *   }
@@ -144,7 +143,6 @@ typedef struct {
     nc_str_t                rewrite_to;
     nc_gateway_headers_t    request_headers;
     nc_gateway_headers_t    response_headers;
-    nc_flag_t               gzip;
     double                  rate;            /* per second, 0: no limit */
     nc_uint_t               burst;
     nc_flag_t               token;

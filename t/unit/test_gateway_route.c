@@ -138,7 +138,7 @@ test_parse_all(void **state)
            "\"request_headers\":{\"set\":{\"X-A\":\"1\"},\"add\":{\"X-B\":"
            "\"2\"},\"remove\":[\"Cookie\"]},"
            "\"response_headers\":{\"remove\":[\"Server\"]},"
-           "\"gzip\":true,\"rate_limit\":{\"rate\":10.5,\"burst\":20},"
+           "\"rate_limit\":{\"rate\":10.5,\"burst\":20},"
            "\"token\":true}";
 
     nc_str_set(&id, "orders-v1.2_x");
@@ -171,7 +171,7 @@ test_parse_all(void **state)
     assert_int_equal(rt.nretry_on, 2);
     assert_int_equal(rt.retry_on[1], 503);
     assert_int_equal(rt.retry_timeout, 5000);
-    assert_true(rt.retry_non_idempotent && rt.strip_prefix && rt.gzip
+    assert_true(rt.retry_non_idempotent && rt.strip_prefix
                 && rt.token);
     assert_int_equal(rt.request_headers.nset, 1);
     assert_int_equal(rt.request_headers.nadd, 1);
@@ -241,8 +241,8 @@ test_parse_refusals(void **state)
                  "\"x\\r\\ny: z\"}}," UP "}", "line break");
     test_refused("{\"path\":\"/\",\"rate_limit\":{\"rate\":0}," UP "}",
                  "\"rate_limit.rate\"");
-    test_refused("{\"path\":\"/\",\"gzip\":\"yes\"," UP "}",
-                 "\"gzip\" is true or false");
+    test_refused("{\"path\":\"/\",\"token\":\"yes\"," UP "}",
+                 "\"token\" is true or false");
     test_refused("{\"id\":\"other\",\"path\":\"/\"," UP "}",
                  "differs from the route's id");
     test_refused("{\"path\":\"/\",\"path\":\"/x\"," UP "}", "not JSON");
