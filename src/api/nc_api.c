@@ -306,6 +306,23 @@ nc_api_page_take(nc_api_page_t *pg)
 }
 
 nc_int_t
+nc_api_write_failed(nc_http_request_t *r, nc_int_t status)
+{
+    if (status == NC_STORE_FULL) {
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the store is full");
+    }
+
+    if (status == NC_ERROR) {
+        return nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
+    }
+
+    return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                        "no leader: writes are unavailable");
+}
+
+
+nc_int_t
 nc_api_propose(nc_http_request_t *r, const u_char *cmd, size_t len,
     nc_api_written_pt written, void *data)
 {
@@ -323,8 +340,7 @@ nc_api_propose(nc_http_request_t *r, const u_char *cmd, size_t len,
     p->proposal = nc_consensus_propose(cmd, len, nc_api_proposed, p);
 
     if (p->proposal == NULL) {
-        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                            "no leader: writes are unavailable");
+        return nc_api_write_failed(r, NC_BUSY);
     }
 
     r->ctx = p;

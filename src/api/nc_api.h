@@ -82,6 +82,10 @@ typedef void (*nc_api_written_pt)(nc_http_request_t *r, void *data,
 nc_int_t nc_api_propose(nc_http_request_t *r, const u_char *cmd, size_t len,
     nc_api_written_pt written, void *data);
 
+/* the native API's answer to a write that did not apply: the store full
+ * (503), a malformed command (400), no leader (503) */
+nc_int_t nc_api_write_failed(nc_http_request_t *r, nc_int_t status);
+
 /*
  * A JSON writer into a pool buffer.  Errors stick: check j->rc at the end.
  * Names are NULL inside arrays; strings are escaped.

@@ -611,18 +611,8 @@ nc_api_kv_written(nc_http_request_t *r, void *data, nc_int_t status,
 
         break;
 
-    case NC_STORE_FULL:
-        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                          "the store is full");
-        break;
-
-    case NC_ERROR:
-        rc = nc_api_error(r, NC_HTTP_BAD_REQUEST, "invalid request");
-        break;
-
     default:
-        rc = nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
-                          "no leader: writes are unavailable");
+        rc = nc_api_write_failed(r, status);
         break;
     }
 

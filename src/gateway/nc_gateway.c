@@ -163,6 +163,8 @@ static void nc_gateway_tunnel_start(nc_gateway_ctx_t *ctx);
 static void nc_gateway_tunnel_client(nc_event_t *ev);
 static void nc_gateway_tunnel_upstream(nc_event_t *ev);
 static void nc_gateway_tunnel(nc_gateway_ctx_t *ctx);
+static nc_int_t nc_gateway_pump(nc_connection_t *from, nc_connection_t *to,
+    nc_buf_t *b, nc_flag_t ended, nc_flag_t *moved, off_t *sent);
 static void nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_fail(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_finish(nc_gateway_ctx_t *ctx);
@@ -2397,10 +2399,61 @@ nc_gateway_tunnel_upstream(nc_event_t *ev)
 }
 
 
+/*
+ * One direction of a tunnel: what b holds goes to `to`; once it is all
+ * gone, more is read from `from`.  NC_OK, NC_DONE (from ended), NC_ERROR.
+ */
+static nc_int_t
+nc_gateway_pump(nc_connection_t *from, nc_connection_t *to, nc_buf_t *b,
+    nc_flag_t ended, nc_flag_t *moved, off_t *sent)
+{
+    ssize_t  n;
+
+    if (b->pos < b->last) {
+        n = to->send(to, b->pos, b->last - b->pos);
+
+        if (n == NC_ERROR) {
+            return NC_ERROR;
+        }
+
+        if (n > 0) {
+            b->pos += n;
+            *sent += n;
+            *moved = 1;
+        }
+
+        return NC_OK;
+    }
+
+    if (ended) {
+        return NC_OK;
+    }
+
+    b->pos = b->start;
+    b->last = b->start;
+
+    n = from->recv(from, b->last, b->end - b->last);
+
+    if (n == 0 || n == NC_ERROR) {
+        *moved = 1;
+        return NC_DONE;
+    }
+
+    if (n > 0) {
+        b->last += n;
+        *moved = 1;
+    }
+
+    return NC_OK;
+}
+
+
 static void
 nc_gateway_tunnel(nc_gateway_ctx_t *ctx)
 {
+    off_t               up_sent;
     ssize_t             n;
+    nc_int_t            rc;
     nc_flag_t           moved;
     nc_connection_t    *c, *uc;
     nc_http_request_t  *r;
@@ -2408,11 +2461,12 @@ nc_gateway_tunnel(nc_gateway_ctx_t *ctx)
     r = ctx->request;
     c = r->connection;
     uc = ctx->upstream;
+    up_sent = 0;
 
     do {
         moved = 0;
 
-        /* our header, then the upstream's bytes, to the client */
+        /* our header first, then the upstream's bytes, to the client */
         if (ctx->nout) {
             n = c->writev(c, ctx->out, (int) ctx->nout);
 
@@ -2434,63 +2488,24 @@ nc_gateway_tunnel(nc_gateway_ctx_t *ctx)
                 }
             }
 
-        } else if (ctx->buf.pos < ctx->buf.last) {
-            n = c->send(c, ctx->buf.pos, ctx->buf.last - ctx->buf.pos);
-
-            if (n == NC_ERROR) {
+        } else {
+            rc = nc_gateway_pump(uc, c, &ctx->buf, ctx->up_eof, &moved,
+                                 &r->body_sent);
+            if (rc == NC_ERROR) {
                 goto end;
             }
 
-            if (n > 0) {
-                ctx->buf.pos += n;
-                r->body_sent += n;
-                moved = 1;
-            }
-
-        } else if (!ctx->up_eof) {
-            ctx->buf.pos = ctx->buf.start;
-            ctx->buf.last = ctx->buf.start;
-
-            n = uc->recv(uc, ctx->buf.last, ctx->buf.end - ctx->buf.last);
-
-            if (n == 0 || n == NC_ERROR) {
-                ctx->up_eof = 1;
-                moved = 1;
-
-            } else if (n > 0) {
-                ctx->buf.last += n;
-                moved = 1;
-            }
+            ctx->up_eof |= rc == NC_DONE;
         }
 
         /* the client's bytes to the upstream */
-        if (ctx->up.pos < ctx->up.last) {
-            n = uc->send(uc, ctx->up.pos, ctx->up.last - ctx->up.pos);
-
-            if (n == NC_ERROR) {
-                goto end;
-            }
-
-            if (n > 0) {
-                ctx->up.pos += n;
-                moved = 1;
-            }
-
-        } else if (!ctx->client_eof) {
-            ctx->up.pos = ctx->up.start;
-            ctx->up.last = ctx->up.start;
-
-            n = c->recv(c, ctx->up.last, ctx->up.end - ctx->up.last);
-
-            if (n == 0 || n == NC_ERROR) {
-                ctx->client_eof = 1;
-                moved = 1;
-
-            } else if (n > 0) {
-                ctx->up.last += n;
-                moved = 1;
-            }
+        rc = nc_gateway_pump(c, uc, &ctx->up, ctx->client_eof, &moved,
+                             &up_sent);
+        if (rc == NC_ERROR) {
+            goto end;
         }
+
+        ctx->client_eof |= rc == NC_DONE;
 
         /* one side ended and all it said was passed on: the end */
         if ((ctx->up_eof && ctx->buf.pos == ctx->buf.last && !ctx->nout)

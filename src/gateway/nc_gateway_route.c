@@ -254,7 +254,7 @@ nc_gateway_parse_match(nc_gateway_parse_t *ps, json_t *root)
                                    "names");
         }
 
-        rt->hosts = nc_pnalloc(ps->pool, n * sizeof(nc_str_t));
+        rt->hosts = nc_palloc(ps->pool, n * sizeof(nc_str_t));
         if (rt->hosts == NULL) {
             return nc_gateway_fail(ps, "no memory");
         }
@@ -822,7 +822,7 @@ nc_gateway_parse_headers(nc_gateway_parse_t *ps, json_t *o, const char *what,
                                "names", what);
     }
 
-    h->remove = nc_pnalloc(ps->pool, (n + 1) * sizeof(nc_str_t));
+    h->remove = nc_palloc(ps->pool, (n + 1) * sizeof(nc_str_t));
     if (h->remove == NULL) {
         return nc_gateway_fail(ps, "no memory");
     }
@@ -869,7 +869,7 @@ nc_gateway_parse_pairs(nc_gateway_parse_t *ps, json_t *o, const char *what,
                                "names and their values", what);
     }
 
-    *pairs = nc_pnalloc(ps->pool,
+    *pairs = nc_palloc(ps->pool,
                         (json_object_size(o) + 1) * sizeof(nc_gateway_pair_t));
     if (*pairs == NULL) {
         return nc_gateway_fail(ps, "no memory");
