@@ -42,7 +42,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(88);
+my $t = Test::Nacre->new()->plan(90);
 my $json = JSON::PP->new->canonical;
 
 my %port = (api => port(8981), gw => port(8982));
@@ -466,6 +466,13 @@ ok(($rate{200} // 0) >= 5 && ($rate{200} // 0) <= $allowed,
 is("$st " . ($h->{'retry-after'} // ''), '429 1', '429 and Retry-After');
 sleep(1.1);
 is((gw('GET', '/rate/'))[0], 200, 'tokens come back');
+
+($st, $h, $b) = api('GET', '/v1/gateway/stats');
+my $stats = $st == 200 ? $json->decode($b) : {};
+is(join(',', map { $stats->{rr}{$_} // '-' } qw/ requests 2xx 5xx /),
+    '400,400,0', 'counters per route: requests and classes');
+is(($stats->{rate}{'4xx'} // 0) + ($stats->{rate}{'2xx'} // 0),
+    $stats->{rate}{requests} // -1, 'the 429s among them');
 
 # --- bodies ----------------------------------------------------------------------
 

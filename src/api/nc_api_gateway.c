@@ -10,6 +10,8 @@
  *                                    is a 400 naming PCRE2's message and
  *                                    offset) before it is ever stored
  *   DELETE /v1/gateway/routes/<id>   404 when there is none
+ *   GET    /v1/gateway/stats         each route's counters on this node:
+ *                                    {"<id>": {"requests", "1xx" .. "5xx"}}
  *
  * Routes are Raft writes: every worker of every member takes a change as
  * soon as its member applies it, without a reload.
@@ -21,6 +23,7 @@
 #include <nc_store.h>
 #include <nc_store_gateway.h>
 #include <nc_gateway_route.h>
+#include <nc_gateway_shared.h>
 #include <nc_api.h>
 #include <nc_auth.h>
 
@@ -29,6 +32,9 @@
 
 
 static nc_int_t nc_api_gateway_list(nc_http_request_t *r);
+static nc_int_t nc_api_gateway_stats(nc_http_request_t *r);
+static nc_int_t nc_api_gateway_stat(const nc_store_record_t *rec,
+    void *data);
 static nc_int_t nc_api_gateway_route(nc_http_request_t *r);
 static nc_int_t nc_api_gateway_each(const nc_store_record_t *rec,
     void *data);
@@ -46,9 +52,90 @@ nc_api_gateway_init_routes(nc_cycle_t *cycle)
         return NC_ERROR;
     }
 
+    if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/v1/gateway/stats", 0,
+                          NC_AUTH_ADMIN, nc_api_gateway_stats)
+        != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
     return nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_PUT
                              | NC_HTTP_DELETE, NC_API_GATEWAY_ROUTES "/", 1,
                              NC_AUTH_ADMIN, nc_api_gateway_route);
+}
+
+
+static nc_int_t
+nc_api_gateway_stats(nc_http_request_t *r)
+{
+    nc_int_t        rc;
+    nc_api_json_t  *j;
+
+    j = nc_palloc(r->pool, sizeof(nc_api_json_t));
+    if (j == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_api_json_init(j, r->pool);
+    nc_api_json_open(j, NULL, '{');
+
+    rc = nc_api_each(r, (u_char *) NC_STORE_GATEWAY_ROUTE,
+                     NC_STORE_GATEWAY_ROUTE_LEN, nc_api_gateway_stat, j);
+
+    if (rc == NC_BUSY) {
+        return nc_api_error(r, NC_HTTP_SERVICE_UNAVAILABLE,
+                            "the store is not ready");
+    }
+
+    nc_api_json_close(j, '}');
+
+    if (rc != NC_OK || j->rc != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                j->out.pos, nc_buf_size(&j->out));
+}
+
+
+static nc_int_t
+nc_api_gateway_stat(const nc_store_record_t *rec, void *data)
+{
+    u_char         *id;
+    size_t          len;
+    nc_uint_t       i;
+    nc_api_json_t  *j;
+    uint64_t        counts[NC_GATEWAY_COUNTERS];
+    char            name[NC_GATEWAY_ROUTE_MAX_ID + 1];
+
+    static const char  *names[NC_GATEWAY_COUNTERS] = {
+        "requests", "1xx", "2xx", "3xx", "4xx", "5xx"
+    };
+
+    j = data;
+
+    if (rec->type != NC_STORE_T_GATEWAY) {
+        return NC_OK;
+    }
+
+    id = (u_char *) nc_store_record_key(rec) + NC_STORE_GATEWAY_ROUTE_LEN;
+    len = nc_min(rec->key_len - NC_STORE_GATEWAY_ROUTE_LEN,
+                 NC_GATEWAY_ROUTE_MAX_ID);
+
+    nc_memcpy(name, id, len);
+    name[len] = '\0';
+
+    nc_gateway_shared_counts(id, len, counts);
+
+    nc_api_json_open(j, name, '{');
+
+    for (i = 0; i < NC_GATEWAY_COUNTERS; i++) {
+        nc_api_json_uint(j, names[i], counts[i]);
+    }
+
+    nc_api_json_close(j, '}');
+
+    return j->rc;
 }
 
 

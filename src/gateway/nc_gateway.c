@@ -2311,6 +2311,9 @@ nc_gateway_cleanup(nc_http_request_t *r)
 
     nc_gateway_close_upstream(ctx);
 
+    nc_gateway_shared_count(ctx->route->id.data, ctx->route->id.len,
+                            r->headers_out.status);
+
     if (ctx->table) {
         nc_gateway_release_table(ctx->table);
         ctx->table = NULL;

@@ -8,6 +8,7 @@
  * than a node serves, and when it is full, limits and ejections are not
  * applied (logged once) rather than wrong.
  *
+ * A route's counters take a slot each: requests, then answers by class.
  * A bucket's word: the time of its last refill (ms, low 32 bits: a
  * difference of two is right across the wrap) above the tokens it holds,
  * in thousandths.  An instance's word: the failures in a row above the
@@ -27,6 +28,7 @@
 
 #define NC_GATEWAY_BUCKET      1
 #define NC_GATEWAY_PEER        2
+#define NC_GATEWAY_COUNTER     3             /* .. + NC_GATEWAY_COUNTERS */
 
 
 typedef struct {
@@ -219,4 +221,44 @@ nc_gateway_shared_ejected(const u_char *key, size_t len)
     state = atomic_load_explicit(&s->state, memory_order_relaxed);
 
     return (state & 0xffffffffffffULL) > (nc_current_msec & 0xffffffffffffULL);
+}
+
+
+void
+nc_gateway_shared_count(const u_char *key, size_t len, nc_uint_t status)
+{
+    nc_uint_t           cls;
+    nc_gateway_slot_t  *s;
+
+    s = nc_gateway_slot(NC_GATEWAY_COUNTER, key, len);
+    if (s) {
+        atomic_fetch_add_explicit(&s->state, 1, memory_order_relaxed);
+    }
+
+    /* a client gone before any answer counts as a request alone */
+    if (status < 100 || status > 599) {
+        return;
+    }
+
+    cls = status / 100;
+
+    s = nc_gateway_slot(NC_GATEWAY_COUNTER + cls, key, len);
+    if (s) {
+        atomic_fetch_add_explicit(&s->state, 1, memory_order_relaxed);
+    }
+}
+
+
+void
+nc_gateway_shared_counts(const u_char *key, size_t len,
+    uint64_t counts[NC_GATEWAY_COUNTERS])
+{
+    nc_uint_t           i;
+    nc_gateway_slot_t  *s;
+
+    for (i = 0; i < NC_GATEWAY_COUNTERS; i++) {
+        s = nc_gateway_slot(NC_GATEWAY_COUNTER + i, key, len);
+        counts[i] = s ? atomic_load_explicit(&s->state, memory_order_relaxed)
+                      : 0;
+    }
 }

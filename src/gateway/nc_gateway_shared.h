@@ -1,7 +1,8 @@
 
 /*
  * nacre: what the gateway's workers on one node share: each route's rate
- * limit (a token bucket) and each instance's failures and ejection, so a
+ * limit (a token bucket) and counters, each instance's failures and
+ * ejection, so a
  * limit is the node's, not a worker's, and an instance one worker saw
  * fail is left out by all of them.
  */
@@ -33,6 +34,18 @@ void nc_gateway_shared_failed(const u_char *key, size_t len,
     const nc_str_t *name);
 void nc_gateway_shared_succeeded(const u_char *key, size_t len);
 nc_flag_t nc_gateway_shared_ejected(const u_char *key, size_t len);
+
+
+/*
+ * A route's counters since the node started: requests, then answers by
+ * class (1xx .. 5xx), in counts[0 .. 5].
+ */
+#define NC_GATEWAY_COUNTERS  6
+
+void nc_gateway_shared_count(const u_char *key, size_t len,
+    nc_uint_t status);
+void nc_gateway_shared_counts(const u_char *key, size_t len,
+    uint64_t counts[NC_GATEWAY_COUNTERS]);
 
 
 #endif /* _NC_GATEWAY_SHARED_H_INCLUDED_ */
