@@ -39,6 +39,7 @@
 
 
 #define NC_GATEWAY_PEER_BUCKETS   1024      /* a power of 2 */
+#define NC_GATEWAY_FREE_BUFS      256       /* relay buffers kept */
 
 
 typedef struct nc_gateway_peer_s  nc_gateway_peer_t;
@@ -140,6 +141,8 @@ static nc_gateway_table_t *nc_gateway_routes(nc_store_t *st,
     const nc_store_version_t *v);
 static void nc_gateway_release_table(nc_gateway_table_t *t);
 static nc_int_t nc_gateway_too_many(nc_http_request_t *r);
+static u_char *nc_gateway_buf_get(void);
+static void nc_gateway_buf_put(u_char *p);
 static nc_int_t nc_gateway_proxy(nc_http_request_t *r);
 static nc_int_t nc_gateway_resolve(nc_gateway_ctx_t *ctx,
     const nc_store_version_t *v);
@@ -169,6 +172,7 @@ static void nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_fail(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_finish(nc_gateway_ctx_t *ctx);
 static void nc_gateway_close_upstream(nc_gateway_ctx_t *ctx);
+static void nc_gateway_abandon(nc_gateway_ctx_t *ctx);
 static void nc_gateway_keep(nc_gateway_peer_t *peer, nc_connection_t *c);
 static void nc_gateway_idle_handler(nc_event_t *ev);
 static void nc_gateway_unidle(nc_gateway_peer_t *peer, nc_connection_t *c);
@@ -182,6 +186,8 @@ static nc_log_t           *nc_gateway_log;
 static nc_gateway_table_t *nc_gateway_table;     /* the newest */
 static nc_gateway_peer_t  *nc_gateway_peers[NC_GATEWAY_PEER_BUCKETS];
 static uint64_t            nc_gateway_request_ids;
+static u_char             *nc_gateway_free[NC_GATEWAY_FREE_BUFS];
+static nc_uint_t           nc_gateway_nfree;
 
 
 nc_int_t
@@ -275,6 +281,38 @@ nc_gateway_handler(nc_http_request_t *r)
     }
 
     return nc_gateway_proxy(r);
+}
+
+
+/*
+ * The relay buffers, buffer_size each: kept by the worker between
+ * requests (a pool would malloc and free one per request: it is larger
+ * than what pools serve from their blocks).
+ */
+static u_char *
+nc_gateway_buf_get(void)
+{
+    if (nc_gateway_nfree) {
+        return nc_gateway_free[--nc_gateway_nfree];
+    }
+
+    return malloc(nc_gateway_conf->buffer_size);
+}
+
+
+static void
+nc_gateway_buf_put(u_char *p)
+{
+    if (p == NULL) {
+        return;
+    }
+
+    if (nc_gateway_nfree < NC_GATEWAY_FREE_BUFS) {
+        nc_gateway_free[nc_gateway_nfree++] = p;
+        return;
+    }
+
+    free(p);
 }
 
 
@@ -895,7 +933,7 @@ nc_gateway_proxy(nc_http_request_t *r)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->buf.start = nc_pnalloc(r->pool, nc_gateway_conf->buffer_size);
+    ctx->buf.start = nc_gateway_buf_get();
     if (ctx->buf.start == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1978,9 +2016,7 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
 
             if (n == NC_ERROR) {
                 /* the client went: the upstream's rest is not wanted */
-                r->keepalive = 0;
-                nc_gateway_close_upstream(ctx);
-                nc_gateway_finish(ctx);
+                nc_gateway_abandon(ctx);
                 return;
             }
 
@@ -2074,9 +2110,7 @@ nc_gateway_client_write_handler(nc_event_t *wev)
     if (wev->timedout) {
         nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s timed out reading "
                      "the response", nc_str_fmt(&c->addr_text));
-        r->keepalive = 0;
-        nc_gateway_close_upstream(r->ctx);
-        nc_gateway_finish(r->ctx);
+        nc_gateway_abandon(r->ctx);
         return;
     }
 
@@ -2208,6 +2242,17 @@ nc_gateway_finish(nc_gateway_ctx_t *ctx)
 }
 
 
+/* the end of an answer cut short (a client gone or stalled, a tunnel
+ * closed): neither connection can carry another request */
+static void
+nc_gateway_abandon(nc_gateway_ctx_t *ctx)
+{
+    ctx->request->keepalive = 0;
+    nc_gateway_close_upstream(ctx);
+    nc_gateway_finish(ctx);
+}
+
+
 static void
 nc_gateway_close_upstream(nc_gateway_ctx_t *ctx)
 {
@@ -2314,6 +2359,11 @@ nc_gateway_cleanup(nc_http_request_t *r)
     nc_gateway_shared_count(ctx->route->id.data, ctx->route->id.len,
                             r->headers_out.status);
 
+    nc_gateway_buf_put(ctx->buf.start);
+    nc_gateway_buf_put(ctx->up.start);
+    ctx->buf.start = NULL;
+    ctx->up.start = NULL;
+
     if (ctx->table) {
         nc_gateway_release_table(ctx->table);
         ctx->table = NULL;
@@ -2340,7 +2390,7 @@ nc_gateway_tunnel_start(nc_gateway_ctx_t *ctx)
     c = r->connection;
     uc = ctx->upstream;
 
-    ctx->up.start = nc_pnalloc(r->pool, nc_gateway_conf->buffer_size);
+    ctx->up.start = nc_gateway_buf_get();
     if (ctx->up.start == NULL) {
         nc_gateway_fail(ctx, NC_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -2381,9 +2431,7 @@ nc_gateway_tunnel_client(nc_event_t *ev)
     r = c->data;
 
     if (ev->timedout) {
-        r->keepalive = 0;
-        nc_gateway_close_upstream(r->ctx);
-        nc_gateway_finish(r->ctx);
+        nc_gateway_abandon(r->ctx);
         return;
     }
 
@@ -2525,8 +2573,6 @@ nc_gateway_tunnel(nc_gateway_ctx_t *ctx)
 
 end:
 
-    r->keepalive = 0;
     nc_del_timer(c->read);
-    nc_gateway_close_upstream(ctx);
-    nc_gateway_finish(ctx);
+    nc_gateway_abandon(ctx);
 }
