@@ -34,7 +34,7 @@ $SIG{PIPE} = 'IGNORE';
 
 my %rbuf;       # per client socket: read but not yet consumed
 
-plan(tests => 81);
+plan(tests => 83);
 
 my $b1 = Test::Nacre::Backend->start(port => port(8081), name => 'b1');
 my $b2 = Test::Nacre::Backend->start(port => port(8082), name => 'b2');
@@ -184,6 +184,17 @@ is($r->{body}, pattern(50000), 'close: long body');
     ok(!defined $n && $err eq 'ECONNRESET' && $data eq '',
         'reset: connection reset, nothing read')
         or diag("read: " . ($n // 'undef') . " $err [$data]");
+}
+
+# /early: the answer before the body, which stays unread
+
+{
+    my $s = conn($b1);
+    send_all($s, "POST /early HTTP/1.1\r\nHost: h\r\n"
+        . "Content-Length: 1000000\r\n\r\n" . pattern(10000));
+    my $r = read_response($s);
+    is("$r->{status} $r->{body}", '413 early b1', 'early: 413 at once');
+    is(lc($r->{h}{connection} // ''), 'close', 'early: then closed');
 }
 
 ###############################################################################

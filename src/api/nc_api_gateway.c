@@ -14,7 +14,9 @@
  *                                    {"<id>": {"requests", "1xx" .. "5xx"}}
  *
  * Routes are Raft writes: every worker of every member takes a change as
- * soon as its member applies it, without a reload.
+ * soon as its member applies it, without a reload.  Routes declared in
+ * this node's conf (gateway.routes) are listed too, with "source":"conf";
+ * they are the conf's to change: a PUT or DELETE of one is a 409.
  */
 
 #include <nc_config.h>
@@ -40,11 +42,20 @@ static nc_int_t nc_api_gateway_each(const nc_store_record_t *rec,
     void *data);
 static void nc_api_gateway_written(nc_http_request_t *r, void *data,
     nc_int_t status, uint64_t index);
+static nc_int_t nc_api_gateway_conf_json(nc_http_request_t *r, nc_buf_t *out,
+    const nc_conf_route_t *cr);
+static nc_int_t nc_api_gateway_counts(nc_api_json_t *j, const u_char *id,
+    size_t len);
+
+
+static const nc_array_t  *nc_api_gateway_declared;
 
 
 nc_int_t
 nc_api_gateway_init_routes(nc_cycle_t *cycle)
 {
+    nc_api_gateway_declared = &cycle->conf->gateway.routes;
+
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, NC_API_GATEWAY_ROUTES,
                           0, NC_AUTH_ADMIN, nc_api_gateway_list)
         != NC_OK)
@@ -68,8 +79,10 @@ nc_api_gateway_init_routes(nc_cycle_t *cycle)
 static nc_int_t
 nc_api_gateway_stats(nc_http_request_t *r)
 {
-    nc_int_t        rc;
-    nc_api_json_t  *j;
+    nc_int_t          rc;
+    nc_uint_t         i;
+    nc_api_json_t    *j;
+    nc_conf_route_t  *cr;
 
     j = nc_palloc(r->pool, sizeof(nc_api_json_t));
     if (j == NULL) {
@@ -78,6 +91,12 @@ nc_api_gateway_stats(nc_http_request_t *r)
 
     nc_api_json_init(j, r->pool);
     nc_api_json_open(j, NULL, '{');
+
+    cr = nc_api_gateway_declared->elts;
+
+    for (i = 0; i < nc_api_gateway_declared->nelts; i++) {
+        (void) nc_api_gateway_counts(j, cr[i].id.data, cr[i].id.len);
+    }
 
     rc = nc_api_each(r, (u_char *) NC_STORE_GATEWAY_ROUTE,
                      NC_STORE_GATEWAY_ROUTE_LEN, nc_api_gateway_stat, j);
@@ -101,10 +120,27 @@ nc_api_gateway_stats(nc_http_request_t *r)
 static nc_int_t
 nc_api_gateway_stat(const nc_store_record_t *rec, void *data)
 {
-    u_char         *id;
-    size_t          len;
+    nc_str_t  id;
+
+    if (rec->type != NC_STORE_T_GATEWAY) {
+        return NC_OK;
+    }
+
+    id.data = (u_char *) nc_store_record_key(rec) + NC_STORE_GATEWAY_ROUTE_LEN;
+    id.len = rec->key_len - NC_STORE_GATEWAY_ROUTE_LEN;
+
+    if (nc_gateway_route_declared(nc_api_gateway_declared, &id)) {
+        return NC_OK;                    /* counted as the conf's */
+    }
+
+    return nc_api_gateway_counts(data, id.data, id.len);
+}
+
+
+static nc_int_t
+nc_api_gateway_counts(nc_api_json_t *j, const u_char *id, size_t len)
+{
     nc_uint_t       i;
-    nc_api_json_t  *j;
     uint64_t        counts[NC_GATEWAY_COUNTERS];
     char            name[NC_GATEWAY_ROUTE_MAX_ID + 1];
 
@@ -112,16 +148,7 @@ nc_api_gateway_stat(const nc_store_record_t *rec, void *data)
         "requests", "1xx", "2xx", "3xx", "4xx", "5xx"
     };
 
-    j = data;
-
-    if (rec->type != NC_STORE_T_GATEWAY) {
-        return NC_OK;
-    }
-
-    id = (u_char *) nc_store_record_key(rec) + NC_STORE_GATEWAY_ROUTE_LEN;
-    len = nc_min(rec->key_len - NC_STORE_GATEWAY_ROUTE_LEN,
-                 NC_GATEWAY_ROUTE_MAX_ID);
-
+    len = nc_min(len, NC_GATEWAY_ROUTE_MAX_ID);
     nc_memcpy(name, id, len);
     name[len] = '\0';
 
@@ -142,9 +169,10 @@ nc_api_gateway_stat(const nc_store_record_t *rec, void *data)
 static nc_int_t
 nc_api_gateway_list(nc_http_request_t *r)
 {
-    nc_int_t  rc;
-
-    nc_buf_t   *out;
+    nc_int_t          rc;
+    nc_uint_t         i;
+    nc_buf_t         *out;
+    nc_conf_route_t  *cr;
 
     out = nc_pcalloc(r->pool, sizeof(nc_buf_t));
     if (out == NULL || nc_buf_append(r->pool, out, "[", 1) != NC_OK) {
@@ -152,6 +180,15 @@ nc_api_gateway_list(nc_http_request_t *r)
     }
 
     r->ctx = out;
+    cr = nc_api_gateway_declared->elts;
+
+    for (i = 0; i < nc_api_gateway_declared->nelts; i++) {
+        if ((i && nc_buf_append(r->pool, out, ",", 1) != NC_OK)
+            || nc_api_gateway_conf_json(r, out, &cr[i]) != NC_OK)
+        {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     rc = nc_api_each(r, (u_char *) NC_STORE_GATEWAY_ROUTE,
                      NC_STORE_GATEWAY_ROUTE_LEN, nc_api_gateway_each, r);
@@ -173,6 +210,7 @@ nc_api_gateway_list(nc_http_request_t *r)
 static nc_int_t
 nc_api_gateway_each(const nc_store_record_t *rec, void *data)
 {
+    nc_str_t            id;
     nc_buf_t           *out;
     nc_http_request_t  *r;
 
@@ -181,6 +219,13 @@ nc_api_gateway_each(const nc_store_record_t *rec, void *data)
 
     if (rec->type != NC_STORE_T_GATEWAY) {
         return NC_OK;
+    }
+
+    id.data = (u_char *) nc_store_record_key(rec) + NC_STORE_GATEWAY_ROUTE_LEN;
+    id.len = rec->key_len - NC_STORE_GATEWAY_ROUTE_LEN;
+
+    if (nc_gateway_route_declared(nc_api_gateway_declared, &id)) {
+        return NC_OK;                    /* the conf's wins */
     }
 
     if ((nc_buf_size(out) > 1
@@ -201,7 +246,9 @@ nc_api_gateway_route(nc_http_request_t *r)
 {
     u_char                    *cmd, *json;
     size_t                     len;
+    nc_buf_t                  *out;
     nc_str_t                   id, canonical, *route;
+    const nc_conf_route_t     *cr;
     nc_gateway_route_t         rt;
     const nc_store_record_t   *rec;
     const nc_store_version_t  *v;
@@ -215,6 +262,23 @@ nc_api_gateway_route(nc_http_request_t *r)
     if (!nc_gateway_route_id_valid(&id)) {
         return nc_api_error(r, NC_HTTP_BAD_REQUEST, "a route id is 1 to 128 "
                             "characters of A-Z a-z 0-9 . _ -");
+    }
+
+    cr = nc_gateway_route_declared(nc_api_gateway_declared, &id);
+
+    if (cr && r->method != NC_HTTP_GET && r->method != NC_HTTP_HEAD) {
+        return nc_api_error(r, NC_HTTP_CONFLICT, "the route is declared in "
+                            "this node's conf (gateway.routes)");
+    }
+
+    if (cr) {
+        out = nc_pcalloc(r->pool, sizeof(nc_buf_t));
+        if (out == NULL || nc_api_gateway_conf_json(r, out, cr) != NC_OK) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                    out->pos, nc_buf_size(out));
     }
 
     if (r->method == NC_HTTP_PUT) {
@@ -288,6 +352,23 @@ nc_api_gateway_route(nc_http_request_t *r)
     }
 
     return nc_http_set_response(r, NC_HTTP_OK, "application/json", json, len);
+}
+
+
+/* a route of the conf as the API shows it: its JSON, and where it is */
+static nc_int_t
+nc_api_gateway_conf_json(nc_http_request_t *r, nc_buf_t *out,
+    const nc_conf_route_t *cr)
+{
+    /* the canonical JSON is an object: its "}" makes room */
+    if (nc_buf_append(r->pool, out, cr->json.data, cr->json.len - 1) != NC_OK
+        || nc_buf_append(r->pool, out, ",\"source\":\"conf\"}", 17)
+           != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return NC_OK;
 }
 
 

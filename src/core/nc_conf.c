@@ -18,6 +18,9 @@
 #include <nc_config.h>
 #include <nc_core.h>
 
+#include <nc_json.h>
+#include <nc_gateway_route.h>
+
 #include <libfyaml.h>
 
 
@@ -40,6 +43,7 @@
 #define NC_CONF_T_LISTEN        6
 #define NC_CONF_T_MAP           7
 #define NC_CONF_T_ADDR          8
+#define NC_CONF_T_ROUTES        9
 
 #define NC_CONF_F_AUTO          0x01    /* a number also takes "auto" */
 #define NC_CONF_F_OFF           0x02    /* a path or a listen list also
@@ -177,6 +181,13 @@ static nc_int_t nc_conf_set_listen(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_add_listen(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, nc_array_t *listen);
+static nc_int_t nc_conf_set_routes(nc_conf_ctx_t *ctx,
+    const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
+static nc_int_t nc_conf_json(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
+    nc_buf_t *b);
+static nc_int_t nc_conf_json_string(nc_pool_t *pool, const nc_str_t *v,
+    nc_buf_t *b);
+static nc_flag_t nc_conf_is_number(const nc_str_t *v);
 static nc_int_t nc_conf_set_addr(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_addr(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
@@ -196,6 +207,8 @@ static void nc_conf_dump_level(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
+static void nc_conf_dump_routes(const nc_conf_cmd_t *cmd, void *field,
+    FILE *out, int indent);
 static void nc_conf_dump_addr(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_string(const nc_str_t *s, FILE *out);
@@ -213,7 +226,8 @@ static const nc_conf_type_t  nc_conf_types[] = {
     { nc_conf_set_level, nc_conf_dump_level },
     { nc_conf_set_listen, nc_conf_dump_listen },
     { NULL, NULL },
-    { nc_conf_set_addr, nc_conf_dump_addr }
+    { nc_conf_set_addr, nc_conf_dump_addr },
+    { nc_conf_set_routes, nc_conf_dump_routes }
 };
 
 
@@ -441,6 +455,9 @@ static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
     { nc_string("listen"), NC_CONF_T_LISTEN, NC_CONF_F_OFF,
       offsetof(nc_conf_gateway_t, listen), 0, 0, "127.0.0.1:9080", NULL },
 
+    { nc_string("routes"), NC_CONF_T_ROUTES, 0,
+      offsetof(nc_conf_gateway_t, routes), 0, 0, NULL, NULL },
+
     { nc_string("upstream_keepalive"), NC_CONF_T_UINT, 0,
       offsetof(nc_conf_gateway_t, upstream_keepalive), 0, 10000, "128",
       NULL },
@@ -451,6 +468,10 @@ static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
 
     { nc_string("buffer_size"), NC_CONF_T_SIZE, 0,
       offsetof(nc_conf_gateway_t, buffer_size), 4096, 1024 * 1024, "16k",
+      NULL },
+
+    { nc_string("client_max_body_size"), NC_CONF_T_SIZE, 0,
+      offsetof(nc_conf_gateway_t, client_max_body_size), 0, 0, "100m",
       NULL },
 
     { nc_string("max_fails"), NC_CONF_T_UINT, 0,
@@ -1353,6 +1374,7 @@ nc_conf_is_unset(const nc_conf_cmd_t *cmd, void *field)
         return ((nc_str_t *) field)->data == NULL;
 
     case NC_CONF_T_LISTEN:
+    case NC_CONF_T_ROUTES:
         /* "off" (NC_CONF_F_OFF) is set and empty */
         return ((nc_array_t *) field)->elts == NULL;
 
@@ -2004,6 +2026,238 @@ nc_conf_set_level(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
 }
 
 
+/*
+ * gateway.routes: a map of id to route, each as the routes API takes it
+ * (written in YAML, kept as JSON) and checked as the gateway will compile
+ * it, so `nacre -t` names a bad regex with its line.
+ */
+static nc_int_t
+nc_conf_set_routes(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
+    nc_conf_node_t *node, void *field)
+{
+    nc_buf_t             b;
+    nc_str_t             canonical;
+    nc_array_t          *routes;
+    nc_conf_node_t      *key, *value;
+    nc_conf_route_t     *rt;
+    nc_gateway_route_t   route;
+    u_char               err[512];
+    char                 quoted[NC_CONF_QUOTE_SIZE];
+
+    routes = field;
+
+    if (node->type != NC_CONF_NODE_MAP && !nc_conf_is_null(node)) {
+        nc_conf_error(ctx, node, "expected a map of route ids to routes for "
+                      "\"%.*s\"", nc_str_fmt(&cmd->name));
+        return NC_ERROR;
+    }
+
+    if (nc_array_init(routes, ctx->conf->pool, 4, sizeof(nc_conf_route_t))
+        != NC_OK)
+    {
+        nc_conf_nomem(ctx);
+        return NC_ERROR;
+    }
+
+    if (node->type != NC_CONF_NODE_MAP) {
+        return NC_OK;
+    }
+
+    for (key = node->child; key; key = value->next) {
+        value = key->next;
+
+        if (!nc_gateway_route_id_valid(&key->value)) {
+            nc_conf_error(ctx, key, "gateway.routes: \"%s\" is not a route "
+                          "id (1..128 of A-Z a-z 0-9 . _ -)",
+                          nc_conf_quote(&key->value, quoted));
+            return NC_ERROR;
+        }
+
+        if (value->type != NC_CONF_NODE_MAP) {
+            nc_conf_error(ctx, value, "gateway.routes: expected a map for "
+                          "route \"%s\"", key->value.data);
+            return NC_ERROR;
+        }
+
+        nc_memzero(&b, sizeof(nc_buf_t));
+
+        if (nc_conf_json(ctx, value, &b) != NC_OK) {
+            return NC_ERROR;
+        }
+
+        /* compiled once here for its errors, then by each worker */
+        if (nc_gateway_route_parse(ctx->temp, &key->value, b.pos,
+                                   nc_buf_size(&b), &route, &canonical, err,
+                                   sizeof(err))
+            != NC_OK)
+        {
+            nc_conf_error(ctx, value, "gateway.routes: route \"%s\": %s",
+                          key->value.data, err);
+            return NC_ERROR;
+        }
+
+        rt = nc_array_push(routes);
+        if (rt == NULL) {
+            nc_conf_nomem(ctx);
+            return NC_ERROR;
+        }
+
+        /* the tree goes with the temp pool: the conf keeps copies */
+        rt->id.len = key->value.len;
+        rt->id.data = nc_pstrdup(ctx->conf->pool, &key->value);
+        rt->json.len = canonical.len;
+        rt->json.data = nc_pstrdup(ctx->conf->pool, &canonical);
+
+        if (rt->id.data == NULL || rt->json.data == NULL) {
+            nc_conf_nomem(ctx);
+            return NC_ERROR;
+        }
+    }
+
+    return NC_OK;
+}
+
+
+/*
+ * A YAML subtree as JSON text: unquoted true, false, null and numbers keep
+ * their type, every other scalar is a string.
+ */
+static nc_int_t
+nc_conf_json(nc_conf_ctx_t *ctx, nc_conf_node_t *node, nc_buf_t *b)
+{
+    nc_pool_t        *pool;
+    nc_conf_node_t   *item;
+    nc_str_t         *v;
+    const char       *open, *close;
+
+    pool = ctx->temp;
+
+    if (node->type == NC_CONF_NODE_SCALAR) {
+        v = &node->value;
+
+        if (nc_conf_is_null(node)) {
+            return nc_buf_append(pool, b, "null", 4);
+        }
+
+        if (!node->quoted
+            && (nc_str_eq(v, "true") || nc_str_eq(v, "false")
+                || nc_conf_is_number(v)))
+        {
+            return nc_buf_append(pool, b, v->data, v->len);
+        }
+
+        return nc_conf_json_string(pool, v, b);
+    }
+
+    open = node->type == NC_CONF_NODE_MAP ? "{" : "[";
+    close = node->type == NC_CONF_NODE_MAP ? "}" : "]";
+
+    if (nc_buf_append(pool, b, open, 1) != NC_OK) {
+        return NC_ERROR;
+    }
+
+    for (item = node->child; item; item = item->next) {
+        if (item != node->child
+            && nc_buf_append(pool, b, ",", 1) != NC_OK)
+        {
+            return NC_ERROR;
+        }
+
+        if (node->type == NC_CONF_NODE_MAP) {
+            /* a key is a string whatever it looks like */
+            if (nc_conf_json_string(pool, &item->value, b) != NC_OK
+                || nc_buf_append(pool, b, ":", 1) != NC_OK)
+            {
+                return NC_ERROR;
+            }
+
+            item = item->next;
+        }
+
+        if (nc_conf_json(ctx, item, b) != NC_OK) {
+            return NC_ERROR;
+        }
+    }
+
+    return nc_buf_append(pool, b, close, 1);
+}
+
+
+static nc_int_t
+nc_conf_json_string(nc_pool_t *pool, const nc_str_t *v, nc_buf_t *b)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = nc_json_escape_len(v->data, v->len);
+
+    if (nc_buf_reserve(pool, b, len + 2) != NC_OK) {
+        return NC_ERROR;
+    }
+
+    p = b->last;
+    *p++ = '"';
+    p = nc_json_escape(p, v->data, v->len);
+    *p++ = '"';
+    b->last = p;
+
+    return NC_OK;
+}
+
+
+/* a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static nc_flag_t
+nc_conf_is_number(const nc_str_t *v)
+{
+    u_char  *p, *end;
+
+    p = v->data;
+    end = p + v->len;
+
+    if (p < end && *p == '-') {
+        p++;
+    }
+
+    if (p == end || *p < '0' || *p > '9') {
+        return 0;
+    }
+
+    if (*p++ == '0' && p < end && *p >= '0' && *p <= '9') {
+        return 0;
+    }
+
+    while (p < end && *p >= '0' && *p <= '9') {
+        p++;
+    }
+
+    if (p < end && *p == '.') {
+        if (++p == end || *p < '0' || *p > '9') {
+            return 0;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (++p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        if (p == end || *p < '0' || *p > '9') {
+            return 0;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    return p == end;
+}
+
+
 static nc_int_t
 nc_conf_set_listen(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     nc_conf_node_t *node, void *field)
@@ -2318,6 +2572,33 @@ nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field, FILE *out,
         fprintf(out, "%*s- ", indent + 4, "");
         nc_conf_dump_string(&addr[i].text, out);
         fputc('\n', out);
+    }
+}
+
+
+/* one route per line, as the JSON the routes API would take */
+static void
+nc_conf_dump_routes(const nc_conf_cmd_t *cmd, void *field, FILE *out,
+    int indent)
+{
+    nc_uint_t         i;
+    nc_array_t       *routes;
+    nc_conf_route_t  *rt;
+
+    routes = field;
+
+    if (routes->nelts == 0) {
+        fprintf(out, "%*s# %.*s: none\n", indent, "", nc_str_fmt(&cmd->name));
+        return;
+    }
+
+    fprintf(out, "%*s%.*s:\n", indent, "", nc_str_fmt(&cmd->name));
+    rt = routes->elts;
+
+    for (i = 0; i < routes->nelts; i++) {
+        fprintf(out, "%*s", indent + 4, "");
+        nc_conf_dump_string(&rt[i].id, out);
+        fprintf(out, ": %.*s\n", nc_str_fmt(&rt[i].json));
     }
 }
 

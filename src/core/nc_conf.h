@@ -125,18 +125,29 @@ typedef struct {
 } nc_conf_naming_t;
 
 
+/* a route declared in the conf: its JSON as the routes API takes it */
+typedef struct {
+    nc_str_t        id;
+    nc_str_t        json;
+} nc_conf_route_t;
+
+
 /*
  * gateway: the HTTP traffic proxied to registered instances (routes live
- * in the store, see src/gateway).
+ * in the store, see src/gateway, and may be declared here too).
  */
 typedef struct {
     nc_array_t      listen;                    /* 127.0.0.1:9080, or off */
+    nc_array_t      routes;                    /* of nc_conf_route_t: this
+                                                  node's own, checked */
     nc_uint_t       upstream_keepalive;        /* 128 idle connections per
                                                   upstream, per worker */
     nc_msec_t       upstream_keepalive_timeout;  /* 60s */
     size_t          buffer_size;               /* 16k: a response header
                                                   must fit; bodies move in
                                                   pieces this big */
+    size_t          client_max_body_size;      /* 100m: streamed, never
+                                                  held whole */
     nc_uint_t       max_fails;                 /* 3 failures in a row eject
                                                   an instance, 0: never */
     nc_msec_t       fail_timeout;              /* 10s: for this long */
@@ -166,11 +177,6 @@ struct nc_conf_s {
     nc_conf_config_t config;
     nc_conf_naming_t naming;
     nc_conf_gateway_t gateway;
-
-    /*
-     * Reserved for a later subsystem: `gateway`.  The loader accepts it as
-     * an empty map today; its fields arrive with it.
-     */
 };
 
 /*

@@ -10,9 +10,12 @@
  * deregistered or turned unhealthy takes or loses traffic as soon as this
  * member has applied the change.
  *
- * The request (its body already read, at most api.client_max_body_size)
- * goes to the chosen instance over a kept-alive connection when this
- * worker has one.  A failed connect, a reset or a timeout before the
+ * The request goes to the chosen instance over a kept-alive connection
+ * when this worker has one.  A body of at most buffer_size comes read
+ * whole; a larger or chunked one is streamed: read from the client a
+ * piece at a time as the upstream takes it (re-chunked when it came
+ * chunked), on a new connection -- a kept-alive one the upstream closed
+ * meanwhile could not be retried once body bytes have left.  A failed connect, a reset or a timeout before the
  * answer began, or a status in retry_on, moves it to another instance,
  * for idempotent methods unless the route allows more, within retries and
  * retry_timeout.  The answer is relayed as it arrives, one buffer_size
@@ -98,8 +101,21 @@ typedef struct {
 
     /* to the upstream: the head, then the body */
     nc_buf_t                 head;
-    struct iovec             iov[2];
+    struct iovec             iov[4];         /* head, chunk size, data,
+                                                chunk end */
     nc_uint_t                niov;
+    size_t                   head_left;      /* of iov, not yet written */
+
+    /* a streamed request body (r->body_streamed): the piece framed for
+     * the upstream, which stays until written (a retry sends it again) */
+    nc_buf_t                 in;             /* read from the client */
+    u_char                  *piece;
+    size_t                   piece_len;
+    off_t                    body_in;        /* decoded bytes taken */
+    off_t                    body_out;       /* written after the head,
+                                                this attempt */
+    nc_event_handler_pt      client_read;    /* the request's, restored */
+    u_char                   piece_head[24];
 
     /* from it */
     nc_buf_t                 buf;
@@ -131,6 +147,10 @@ typedef struct {
     unsigned                 upgrade:1;       /* the client asked one */
     unsigned                 up_eof:1;        /* tunnel: upstream done */
     unsigned                 client_eof:1;    /* tunnel: client done */
+    unsigned                 streaming:1;     /* the body is read here */
+    unsigned                 body_framed:1;   /* all of it, and its end */
+    unsigned                 cut:1;           /* the request not sent whole:
+                                                 the answer came first */
 
     /* a tunnel (101 Switching Protocols): client to upstream bytes */
     nc_buf_t                 up;
@@ -155,6 +175,12 @@ static void nc_gateway_hash_key(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_build_request(nc_gateway_ctx_t *ctx);
 static void nc_gateway_connect(nc_gateway_ctx_t *ctx);
 static void nc_gateway_upstream_write(nc_event_t *ev);
+static void nc_gateway_send_request(nc_gateway_ctx_t *ctx);
+static void nc_gateway_frame_piece(nc_gateway_ctx_t *ctx);
+static nc_int_t nc_gateway_body_next(nc_gateway_ctx_t *ctx);
+static void nc_gateway_body_read(nc_event_t *ev);
+static void nc_gateway_body_stop(nc_gateway_ctx_t *ctx);
+static void nc_gateway_body_failed(nc_gateway_ctx_t *ctx, nc_uint_t status);
 static void nc_gateway_upstream_read(nc_event_t *ev);
 static nc_int_t nc_gateway_read_header(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_send_header(nc_gateway_ctx_t *ctx);
@@ -182,6 +208,7 @@ static nc_flag_t nc_gateway_can_retry(nc_gateway_ctx_t *ctx);
 
 
 static nc_conf_gateway_t  *nc_gateway_conf;
+static nc_msec_t           nc_gateway_body_timeout;
 static nc_log_t           *nc_gateway_log;
 static nc_gateway_table_t *nc_gateway_table;     /* the newest */
 static nc_gateway_peer_t  *nc_gateway_peers[NC_GATEWAY_PEER_BUCKETS];
@@ -194,6 +221,7 @@ nc_int_t
 nc_gateway_init_worker(nc_cycle_t *cycle)
 {
     nc_gateway_conf = &cycle->conf->gateway;
+    nc_gateway_body_timeout = cycle->conf->api.client_body_timeout;
     nc_gateway_log = &cycle->log;
     nc_gateway_shared_log(nc_gateway_log);
 
@@ -202,6 +230,15 @@ nc_gateway_init_worker(nc_cycle_t *cycle)
                              ^ ((uint64_t) nc_current_msec << 16);
 
     return NC_OK;
+}
+
+
+nc_flag_t
+nc_gateway_streams(nc_http_request_t *r)
+{
+    return r->headers_in.chunked
+           || r->headers_in.content_length_n
+              > (off_t) nc_gateway_conf->buffer_size;
 }
 
 
@@ -352,7 +389,8 @@ nc_gateway_routes(nc_store_t *st, const nc_store_version_t *v)
         return nc_gateway_table;
     }
 
-    t = nc_gateway_table_build(st, v, nc_gateway_log);
+    t = nc_gateway_table_build(st, v, &nc_gateway_conf->routes,
+                               nc_gateway_log);
     if (t == NULL) {
         return NULL;
     }
@@ -940,6 +978,19 @@ nc_gateway_proxy(nc_http_request_t *r)
 
     ctx->buf.end = ctx->buf.start + nc_gateway_conf->buffer_size;
 
+    if (r->body_streamed) {
+        ctx->in.start = nc_gateway_buf_get();
+        if (ctx->in.start == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->in.pos = ctx->in.start;
+        ctx->in.last = ctx->in.start;
+        ctx->in.end = ctx->in.start + nc_gateway_conf->buffer_size;
+        ctx->streaming = 1;
+        ctx->client_read = r->read_event_handler;
+    }
+
     if (nc_gateway_choose(ctx) != NC_OK) {
         return NC_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -951,7 +1002,8 @@ nc_gateway_proxy(nc_http_request_t *r)
 
 
 /* the header is ours to send, not the client's: hop-by-hop fields stay
- * behind (RFC 9110 7.6.1), and so does what the gateway sets itself */
+ * behind (RFC 9110 7.6.1), and so does what the gateway sets itself
+ * (Expect: the client had its 100 Continue from us) */
 static nc_flag_t
 nc_gateway_hop_by_hop(const nc_str_t *name)
 {
@@ -964,7 +1016,7 @@ nc_gateway_hop_by_hop(const nc_str_t *name)
         nc_string("Transfer-Encoding"), nc_string("Upgrade"),
         nc_string("Content-Length"), nc_string("Host"),
         nc_string("X-Forwarded-For"), nc_string("X-Forwarded-Proto"),
-        nc_string("X-Forwarded-Host")
+        nc_string("X-Forwarded-Host"), nc_string("Expect")
     };
 
     for (i = 0; i < nc_nelems(names); i++) {
@@ -1270,11 +1322,19 @@ nc_gateway_build_request(nc_gateway_ctx_t *ctx)
         }
     }
 
-    body = nc_buf_size(&r->body);
+    if (r->body_streamed && r->headers_in.chunked) {
+        if (nc_gateway_put(ctx, "Transfer-Encoding: chunked\r\n", 28)
+            != NC_OK)
+        {
+            return NC_ERROR;
+        }
 
-    if (body || r->headers_in.content_length_n == 0
-        || r->headers_in.chunked)
+    } else if (r->body_streamed || nc_buf_size(&r->body)
+               || r->headers_in.content_length_n == 0
+               || r->headers_in.chunked)
     {
+        body = r->body_streamed ? (size_t) r->headers_in.content_length_n
+                                : nc_buf_size(&r->body);
         p = addr;
         p += snprintf((char *) p, sizeof(addr), "Content-Length: %zu\r\n",
                       body);
@@ -1316,16 +1376,26 @@ nc_gateway_connect(nc_gateway_ctx_t *ctx)
 
     ctx->iov[0].iov_base = ctx->head.pos;
     ctx->iov[0].iov_len = nc_buf_size(&ctx->head);
-    ctx->iov[1].iov_base = ctx->request->body.pos;
-    ctx->iov[1].iov_len = nc_buf_size(&ctx->request->body);
-    ctx->niov = ctx->iov[1].iov_len ? 2 : 1;
+    ctx->head_left = ctx->iov[0].iov_len;
+    ctx->niov = 1;
+    ctx->body_out = 0;
+
+    if (ctx->streaming) {
+        /* the piece framed before, if any: nothing of it has left */
+        nc_gateway_frame_piece(ctx);
+
+    } else if (nc_buf_size(&ctx->request->body)) {
+        ctx->iov[1].iov_base = ctx->request->body.pos;
+        ctx->iov[1].iov_len = nc_buf_size(&ctx->request->body);
+        ctx->niov = 2;
+    }
 
     ctx->request->gateway_upstream = peer->text;
     peer->active++;
     ctx->counted = 1;
 
     /* a kept-alive connection first: the newest, least likely closed */
-    if (peer->nidle) {
+    if (peer->nidle && !ctx->streaming) {
         c = peer->idle[--peer->nidle];
         nc_connection_set_idle(c, 0);
         nc_del_timer(c->read);
@@ -1391,10 +1461,7 @@ static void
 nc_gateway_upstream_write(nc_event_t *ev)
 {
     int                 err;
-    size_t              left;
-    ssize_t             n;
     socklen_t           len;
-    nc_uint_t           i;
     nc_connection_t    *c;
     nc_gateway_ctx_t   *ctx;
 
@@ -1432,35 +1499,79 @@ nc_gateway_upstream_write(nc_event_t *ev)
         ctx->connected = 1;
     }
 
-    while (ctx->niov) {
-        n = c->writev(c, ctx->iov, (int) ctx->niov);
+    nc_gateway_send_request(ctx);
+}
 
-        if (n == NC_AGAIN) {
-            nc_add_timer(c->write, ctx->route->send_timeout);
-            return;
-        }
 
-        if (n == NC_ERROR) {
-            if (ctx->reused) {
-                nc_gateway_stale(ctx);
+/*
+ * Write what is framed; a streamed body's next piece once it is out,
+ * until the body's end is written.  Driven by the upstream's write events
+ * and, while streaming, by the client's read events.
+ */
+static void
+nc_gateway_send_request(nc_gateway_ctx_t *ctx)
+{
+    size_t              left;
+    ssize_t             n;
+    nc_uint_t           i;
+    nc_connection_t    *c;
+
+    c = ctx->upstream;
+
+    for ( ;; ) {
+        while (ctx->niov) {
+            n = c->writev(c, ctx->iov, (int) ctx->niov);
+
+            if (n == NC_AGAIN) {
+                nc_add_timer(c->write, ctx->route->send_timeout);
                 return;
             }
 
-            nc_gateway_next(ctx, NC_HTTP_BAD_GATEWAY);
-            return;
+            if (n == NC_ERROR) {
+                if (ctx->reused) {
+                    nc_gateway_stale(ctx);
+                    return;
+                }
+
+                nc_gateway_next(ctx, NC_HTTP_BAD_GATEWAY);
+                return;
+            }
+
+            left = nc_min((size_t) n, ctx->head_left);
+            ctx->head_left -= left;
+            ctx->body_out += n - left;
+
+            for (i = 0; i < ctx->niov && n > 0; i++) {
+                left = nc_min((size_t) n, ctx->iov[i].iov_len);
+                ctx->iov[i].iov_base = (u_char *) ctx->iov[i].iov_base + left;
+                ctx->iov[i].iov_len -= left;
+                n -= left;
+            }
+
+            for (i = 0; i < ctx->niov && ctx->iov[i].iov_len == 0; i++) {
+                /* void */
+            }
+
+            ctx->niov -= i;
+            nc_memmove(ctx->iov, ctx->iov + i, ctx->niov * sizeof(ctx->iov[0]));
         }
 
-        for (i = 0; i < ctx->niov && n > 0; i++) {
-            left = nc_min((size_t) n, ctx->iov[i].iov_len);
-            ctx->iov[i].iov_base = (u_char *) ctx->iov[i].iov_base + left;
-            ctx->iov[i].iov_len -= left;
-            n -= left;
+        if (!ctx->streaming || ctx->body_framed) {
+            break;
         }
 
-        while (ctx->niov && ctx->iov[0].iov_len == 0) {
-            ctx->iov[0] = ctx->iov[1];
-            ctx->niov--;
+        /* the piece is out: the next one */
+        ctx->piece_len = 0;
+
+        if (nc_gateway_body_next(ctx) != NC_OK) {
+            return;                      /* the client is slower, or gone */
         }
+
+        nc_gateway_frame_piece(ctx);
+    }
+
+    if (ctx->streaming) {
+        nc_gateway_body_stop(ctx);
     }
 
     ctx->sent = 1;
@@ -1470,6 +1581,227 @@ nc_gateway_upstream_write(nc_event_t *ev)
     if (c->read->ready) {
         nc_gateway_upstream_read(c->read);
     }
+}
+
+
+/* the iovs of the piece taken (none before the first), after the head */
+static void
+nc_gateway_frame_piece(nc_gateway_ctx_t *ctx)
+{
+    size_t         len;
+    struct iovec  *iov;
+
+    iov = &ctx->iov[ctx->niov];
+
+    if (!ctx->request->headers_in.chunked) {
+        if (ctx->piece_len) {
+            iov->iov_base = ctx->piece;
+            iov->iov_len = ctx->piece_len;
+            ctx->niov++;
+        }
+
+        return;
+    }
+
+    if (ctx->piece_len) {
+        len = snprintf((char *) ctx->piece_head, sizeof(ctx->piece_head),
+                       "%zx\r\n", ctx->piece_len);
+        iov[0].iov_base = ctx->piece_head;
+        iov[0].iov_len = len;
+        iov[1].iov_base = ctx->piece;
+        iov[1].iov_len = ctx->piece_len;
+        iov[2].iov_base = (void *) "\r\n";
+        iov[2].iov_len = 2;
+        ctx->niov += 3;
+
+    } else if (ctx->body_framed) {
+        iov->iov_base = (void *) "0\r\n\r\n";
+        iov->iov_len = 5;
+        ctx->niov++;
+    }
+}
+
+
+/*
+ * Take the next piece of a streamed body: from what came with the head,
+ * else from the client.  NC_OK: ctx->piece (or, chunked, the body's end:
+ * body_framed); NC_AGAIN: wait for the client; NC_ERROR: the request
+ * ended.
+ */
+static nc_int_t
+nc_gateway_body_next(nc_gateway_ctx_t *ctx)
+{
+    size_t              size;
+    ssize_t             n;
+    nc_int_t            rc;
+    nc_buf_t           *b;
+    nc_connection_t    *c;
+    nc_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+
+    for ( ;; ) {
+        b = nc_buf_size(r->rb) ? r->rb : &ctx->in;
+
+        if (nc_buf_size(b) == 0) {
+            size = ctx->in.end - ctx->in.start;
+
+            if (!r->headers_in.chunked) {
+                size = nc_min(size, (size_t) r->body_rest);
+            }
+
+            n = c->recv(c, ctx->in.start, size);
+
+            if (n == NC_AGAIN) {
+                r->read_event_handler = nc_gateway_body_read;
+                nc_add_timer(c->read, nc_gateway_body_timeout);
+                return NC_AGAIN;
+            }
+
+            if (n == 0 || n == NC_ERROR) {
+                nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s closed the "
+                             "connection while sending the body",
+                             nc_str_fmt(&c->addr_text));
+                nc_gateway_body_failed(ctx, NC_HTTP_BAD_REQUEST);
+                return NC_ERROR;
+            }
+
+            ctx->in.pos = ctx->in.start;
+            ctx->in.last = ctx->in.start + n;
+            b = &ctx->in;
+        }
+
+        if (!r->headers_in.chunked) {
+            ctx->piece = b->pos;
+            ctx->piece_len = nc_min(nc_buf_size(b), (size_t) r->body_rest);
+            b->pos += ctx->piece_len;
+            r->body_rest -= ctx->piece_len;
+            ctx->body_in += ctx->piece_len;
+            ctx->body_framed = r->body_rest == 0;
+            return NC_OK;
+        }
+
+        rc = nc_http_parse_chunked(&r->chunked, b);
+
+        if (rc == NC_OK) {
+            size = nc_min((off_t) nc_buf_size(b), r->chunked.size);
+
+            if (ctx->body_in + r->chunked.size
+                > (off_t) nc_gateway_conf->client_max_body_size)
+            {
+                nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s sent a "
+                             "body larger than gateway.client_max_body_size",
+                             nc_str_fmt(&c->addr_text));
+                nc_gateway_body_failed(ctx,
+                                       NC_HTTP_REQUEST_ENTITY_TOO_LARGE);
+                return NC_ERROR;
+            }
+
+            ctx->piece = b->pos;
+            ctx->piece_len = size;
+            b->pos += size;
+            r->chunked.size -= size;
+            ctx->body_in += size;
+            return NC_OK;
+        }
+
+        if (rc == NC_DONE) {
+            r->body_rest = 0;
+            ctx->body_framed = 1;
+
+            /* bytes past the body, read here: the next request's, for
+             * the connection's head buffer (nc_http_set_keepalive) */
+            size = nc_buf_size(b);
+
+            if (b == &ctx->in && size) {
+                if (c->buffer == NULL
+                    || size > (size_t) (c->buffer->end - c->buffer->start)
+                    || (r->rb = nc_create_temp_buf(r->pool, size)) == NULL)
+                {
+                    r->keepalive = 0;
+                    return NC_OK;
+                }
+
+                r->rb->last = nc_cpymem(r->rb->last, b->pos, size);
+                b->pos = b->last;
+            }
+
+            return NC_OK;
+        }
+
+        if (rc != NC_AGAIN) {
+            nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s sent an "
+                         "invalid chunked body", nc_str_fmt(&c->addr_text));
+            nc_gateway_body_failed(ctx, NC_HTTP_BAD_REQUEST);
+            return NC_ERROR;
+        }
+    }
+}
+
+
+/* the client's read event while its body is streamed */
+static void
+nc_gateway_body_read(nc_event_t *ev)
+{
+    nc_connection_t    *c;
+    nc_http_request_t  *r;
+    nc_gateway_ctx_t   *ctx;
+
+    c = ev->data;
+    r = c->data;
+    ctx = r->ctx;
+
+    if (ev->timedout) {
+        nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s timed out sending "
+                     "the body", nc_str_fmt(&c->addr_text));
+        nc_gateway_body_failed(ctx, NC_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    nc_del_timer(ev);
+
+    /* while a connect is under way, it drives */
+    if (ctx->upstream && ctx->connected && !ctx->sent) {
+        nc_gateway_send_request(ctx);
+    }
+}
+
+
+/* the client's reads are the request's again: the body is out, or the
+ * answer came before it was */
+static void
+nc_gateway_body_stop(nc_gateway_ctx_t *ctx)
+{
+    nc_http_request_t  *r;
+
+    r = ctx->request;
+
+    ctx->streaming = 0;
+    r->read_event_handler = ctx->client_read;
+    nc_del_timer(r->connection->read);
+
+    if (!ctx->body_framed || ctx->niov) {
+        /* neither connection is where another request could start */
+        ctx->cut = 1;
+        r->keepalive = 0;
+    }
+}
+
+
+/* the client failed its body: 400, 408 or 413 when it has no answer yet */
+static void
+nc_gateway_body_failed(nc_gateway_ctx_t *ctx, nc_uint_t status)
+{
+    nc_gateway_body_stop(ctx);
+    nc_gateway_close_upstream(ctx);
+
+    if (!ctx->responding) {
+        nc_http_finalize_request(ctx->request, status);
+        return;
+    }
+
+    nc_gateway_abandon(ctx);
 }
 
 
@@ -1639,6 +1971,14 @@ nc_gateway_read_header(nc_gateway_ctx_t *ctx)
             nc_gateway_next(ctx, ctx->status);
             return NC_DONE;
         }
+    }
+
+    if (ctx->streaming) {
+        /* the answer came before the body was all sent: the rest of it
+         * stays unread */
+        nc_gateway_body_stop(ctx);
+        ctx->sent = 1;
+        nc_del_timer(c->write);
     }
 
     if (nc_gateway_send_header(ctx) != NC_OK) {
@@ -2131,8 +2471,10 @@ nc_gateway_can_retry(nc_gateway_ctx_t *ctx)
     r = ctx->request;
     rt = ctx->route;
 
+    /* a streamed body's bytes that left are not ours to send again */
     if (ctx->responding || ctx->attempts > rt->retries
-        || nc_current_msec - ctx->start >= rt->retry_timeout)
+        || nc_current_msec - ctx->start >= rt->retry_timeout
+        || ctx->body_out)
     {
         return 0;
     }
@@ -2195,6 +2537,10 @@ nc_gateway_fail(nc_gateway_ctx_t *ctx, nc_uint_t status)
 
     r = ctx->request;
 
+    if (ctx->streaming) {
+        nc_gateway_body_stop(ctx);
+    }
+
     nc_gateway_close_upstream(ctx);
 
     if (!ctx->responding) {
@@ -2218,7 +2564,8 @@ nc_gateway_finish(nc_gateway_ctx_t *ctx)
     r->gateway_msec = nc_current_msec - ctx->attempt_start;
 
     if (ctx->upstream) {
-        if (ctx->keepalive && ctx->body_done && nc_buf_size(&ctx->buf) == 0
+        if (ctx->keepalive && ctx->body_done && !ctx->cut
+            && nc_buf_size(&ctx->buf) == 0
             && !nc_exiting && nc_gateway_conf->upstream_keepalive)
         {
             nc_gateway_keep(ctx->peer, ctx->upstream);
@@ -2359,10 +2706,17 @@ nc_gateway_cleanup(nc_http_request_t *r)
     nc_gateway_shared_count(ctx->route->id.data, ctx->route->id.len,
                             r->headers_out.status);
 
+    if (ctx->streaming) {
+        /* the client went while its body was streamed */
+        nc_gateway_body_stop(ctx);
+    }
+
     nc_gateway_buf_put(ctx->buf.start);
     nc_gateway_buf_put(ctx->up.start);
+    nc_gateway_buf_put(ctx->in.start);
     ctx->buf.start = NULL;
     ctx->up.start = NULL;
+    ctx->in.start = NULL;
 
     if (ctx->table) {
         nc_gateway_release_table(ctx->table);

@@ -18,7 +18,11 @@
 /* a worker starts: the conf's gateway settings */
 nc_int_t nc_gateway_init_worker(nc_cycle_t *cycle);
 
-/* a request on a gateway listener, its body read: an HTTP status, or
+/* does the gateway stream this request's body (chunked, or larger than
+ * gateway.buffer_size) rather than have it read whole first */
+nc_flag_t nc_gateway_streams(nc_http_request_t *r);
+
+/* a request on a gateway listener, its body read or to be streamed: an HTTP status, or
  * NC_DONE (the gateway answers) */
 nc_int_t nc_gateway_handler(nc_http_request_t *r);
 

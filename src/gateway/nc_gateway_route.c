@@ -48,6 +48,8 @@ static pcre2_code *nc_gateway_regex(nc_gateway_parse_t *ps,
 static void nc_gateway_regex_free(void *data);
 static nc_int_t nc_gateway_fail(nc_gateway_parse_t *ps, const char *fmt,
     ...) NC_PRINTF(2, 3);
+static nc_int_t nc_gateway_table_add(nc_pool_t *pool, nc_array_t *routes,
+    const nc_str_t *id, const u_char *json, size_t len, nc_log_t *log);
 static int nc_gateway_route_cmp(const void *a, const void *b);
 static nc_flag_t nc_gateway_host_matches(const nc_gateway_route_t *rt,
     const nc_str_t *host);
@@ -1164,27 +1166,40 @@ nc_gateway_routes_revision(nc_store_t *st, const nc_store_version_t *v)
 
 nc_gateway_table_t *
 nc_gateway_table_build(nc_store_t *st, const nc_store_version_t *v,
-    nc_log_t *log)
+    const nc_array_t *declared, nc_log_t *log)
 {
-    nc_uint_t                 n, cap;
+    nc_int_t                  rc;
+    nc_uint_t                 i;
     nc_str_t                  id;
+    nc_array_t                routes;
     nc_pool_t                *pool;
     nc_store_iter_t           it;
-    nc_gateway_route_t       *rt, **routes, **grown;
     nc_gateway_table_t       *t;
+    nc_conf_route_t          *cr;
     const nc_store_record_t  *rec;
-    u_char                    err[512];
 
     pool = nc_create_pool(16 * 1024);
     if (pool == NULL) {
         return NULL;
     }
 
-    n = 0;
-    cap = 16;
-    routes = nc_palloc(pool, cap * sizeof(nc_gateway_route_t *));
-    if (routes == NULL) {
+    if (nc_array_init(&routes, pool, 16, sizeof(nc_gateway_route_t *))
+        != NC_OK)
+    {
         goto failed;
+    }
+
+    /* the conf's first: a stored route of the same id is this node's
+     * conf's to override */
+    cr = declared ? declared->elts : NULL;
+
+    for (i = 0; declared && i < declared->nelts; i++) {
+        if (nc_gateway_table_add(pool, &routes, &cr[i].id, cr[i].json.data,
+                                 cr[i].json.len, log)
+            == NC_ERROR)
+        {
+            goto failed;
+        }
     }
 
     nc_store_iter_init(&it, st, v->root, (u_char *) NC_STORE_GATEWAY_ROUTE,
@@ -1199,35 +1214,19 @@ nc_gateway_table_build(nc_store_t *st, const nc_store_version_t *v,
                   + NC_STORE_GATEWAY_ROUTE_LEN;
         id.len = rec->key_len - NC_STORE_GATEWAY_ROUTE_LEN;
 
-        rt = nc_palloc(pool, sizeof(nc_gateway_route_t));
-        if (rt == NULL) {
-            goto failed;
-        }
-
-        if (nc_gateway_route_parse(pool, &id, nc_store_record_value(rec),
-                                   rec->value_len, rt, NULL, err, sizeof(err))
-            != NC_OK)
-        {
-            nc_log_error(NC_LOG_ERR, log, 0, "gateway: route \"%.*s\" left "
-                         "out: %s", (int) id.len, id.data, err);
+        if (nc_gateway_route_declared(declared, &id) != NULL) {
             continue;
         }
 
-        if (n == cap) {
-            grown = nc_palloc(pool, 2 * cap * sizeof(nc_gateway_route_t *));
-            if (grown == NULL) {
-                goto failed;
-            }
-
-            nc_memcpy(grown, routes, n * sizeof(nc_gateway_route_t *));
-            routes = grown;
-            cap *= 2;
+        rc = nc_gateway_table_add(pool, &routes, &id,
+                                  nc_store_record_value(rec), rec->value_len,
+                                  log);
+        if (rc == NC_ERROR) {
+            goto failed;
         }
-
-        routes[n++] = rt;
     }
 
-    t = nc_gateway_table_create(pool, routes, n);
+    t = nc_gateway_table_create(pool, routes.elts, routes.nelts);
     if (t == NULL) {
         goto failed;
     }
@@ -1239,6 +1238,64 @@ nc_gateway_table_build(nc_store_t *st, const nc_store_version_t *v,
 failed:
 
     nc_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+/* compile one route into the list; NC_DECLINED: it does not compile
+ * (a newer PCRE2 could refuse what an older one took), logged */
+static nc_int_t
+nc_gateway_table_add(nc_pool_t *pool, nc_array_t *routes, const nc_str_t *id,
+    const u_char *json, size_t len, nc_log_t *log)
+{
+    nc_gateway_route_t   *rt, **slot;
+    u_char                err[512];
+
+    rt = nc_palloc(pool, sizeof(nc_gateway_route_t));
+    if (rt == NULL) {
+        return NC_ERROR;
+    }
+
+    if (nc_gateway_route_parse(pool, id, json, len, rt, NULL, err,
+                               sizeof(err))
+        != NC_OK)
+    {
+        nc_log_error(NC_LOG_ERR, log, 0, "gateway: route \"%.*s\" left out: "
+                     "%s", nc_str_fmt(id), err);
+        return NC_DECLINED;
+    }
+
+    slot = nc_array_push(routes);
+    if (slot == NULL) {
+        return NC_ERROR;
+    }
+
+    *slot = rt;
+
+    return NC_OK;
+}
+
+
+const nc_conf_route_t *
+nc_gateway_route_declared(const nc_array_t *declared, const nc_str_t *id)
+{
+    nc_uint_t         i;
+    nc_conf_route_t  *cr;
+
+    if (declared == NULL) {
+        return NULL;
+    }
+
+    cr = declared->elts;
+
+    for (i = 0; i < declared->nelts; i++) {
+        if (cr[i].id.len == id->len
+            && nc_memcmp(cr[i].id.data, id->data, id->len) == 0)
+        {
+            return &cr[i];
+        }
+    }
 
     return NULL;
 }

@@ -189,10 +189,16 @@ typedef struct {
 uint64_t nc_gateway_routes_revision(nc_store_t *st,
     const nc_store_version_t *v);
 
-/* the table of version v; a stored route that does not compile (a newer
- * PCRE2 could refuse what an older one took) is logged and left out */
+/* the table of version v with the routes this node's conf declares
+ * (gateway.routes: they win over stored ones of the same id); a route
+ * that does not compile (a newer PCRE2 could refuse what an older one
+ * took) is logged and left out */
 nc_gateway_table_t *nc_gateway_table_build(nc_store_t *st,
-    const nc_store_version_t *v, nc_log_t *log);
+    const nc_store_version_t *v, const nc_array_t *declared, nc_log_t *log);
+
+/* the conf's route of that id, or NULL */
+const nc_conf_route_t *nc_gateway_route_declared(const nc_array_t *declared,
+    const nc_str_t *id);
 /* the same from routes given (tests, the conf) */
 nc_gateway_table_t *nc_gateway_table_create(nc_pool_t *pool,
     nc_gateway_route_t **routes, nc_uint_t n);

@@ -156,6 +156,7 @@ struct nc_http_request_s {
     unsigned                keepalive:1;
     unsigned                header_only:1;
     unsigned                reading_body:1;
+    unsigned                body_streamed:1;    /* the handler reads it */
     unsigned                continue_sent:1;
     unsigned                responding:1;
     unsigned                logged:1;

@@ -45,6 +45,7 @@ static nc_int_t nc_http_parse_connection(nc_http_request_t *r,
     nc_str_t *value);
 static nc_int_t nc_http_parse_accept_encoding(nc_str_t *value);
 static void nc_http_read_body(nc_http_request_t *r);
+static nc_int_t nc_http_continue(nc_http_request_t *r);
 static void nc_http_read_body_handler(nc_event_t *rev);
 static nc_int_t nc_http_read_body_chunked(nc_http_request_t *r);
 static void nc_http_run_handler(nc_http_request_t *r);
@@ -765,6 +766,7 @@ nc_http_parse_accept_encoding(nc_str_t *value)
 static nc_int_t
 nc_http_process_request_header(nc_http_request_t *r)
 {
+    size_t                 max;
     nc_connection_t       *c;
     nc_http_headers_in_t  *in;
 
@@ -785,7 +787,11 @@ nc_http_process_request_header(nc_http_request_t *r)
         return NC_ERROR;
     }
 
-    if (in->content_length_n > (off_t) nc_http_conf->client_max_body_size) {
+    max = c->listening && c->listening->gateway
+          ? nc_http_cycle->conf->gateway.client_max_body_size
+          : nc_http_conf->client_max_body_size;
+
+    if (in->content_length_n > (off_t) max) {
         nc_log_error(NC_LOG_INFO, c->log, 0, "client %.*s intended to send "
                      "too large body: %jd bytes", nc_str_fmt(&c->addr_text),
                      (intmax_t) in->content_length_n);
@@ -815,15 +821,26 @@ static void
 nc_http_read_body(nc_http_request_t *r)
 {
     size_t                 avail;
-    ssize_t                n;
     nc_buf_t              *b;
     nc_connection_t       *c;
     nc_http_headers_in_t  *in;
-    static const char      continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
     c = r->connection;
     in = &r->headers_in;
     b = r->rb;
+
+    /* the gateway reads what it will not hold as the upstream takes it */
+    if (c->listening && c->listening->gateway && nc_gateway_streams(r)) {
+        r->body_streamed = 1;
+        r->body_rest = in->chunked ? 1 : in->content_length_n;
+
+        if (nc_http_continue(r) != NC_OK) {
+            return;
+        }
+
+        nc_http_run_handler(r);
+        return;
+    }
 
     if (in->content_length_n > 0) {
         r->body.start = nc_pnalloc(r->pool, (size_t) in->content_length_n);
@@ -859,18 +876,8 @@ nc_http_read_body(nc_http_request_t *r)
         return;
     }
 
-    if (in->expect_continue && r->http_version >= 1001
-        && r->body.last == r->body.start && nc_buf_size(b) == 0)
-    {
-        n = c->send(c, (u_char *) continue_line, sizeof(continue_line) - 1);
-
-        if (n != (ssize_t) sizeof(continue_line) - 1) {
-            r->logged = 1;
-            nc_http_close_connection(c);
-            return;
-        }
-
-        r->continue_sent = 1;
+    if (nc_http_continue(r) != NC_OK) {
+        return;
     }
 
     r->reading_body = 1;
@@ -880,6 +887,37 @@ nc_http_read_body(nc_http_request_t *r)
     if (c->read->ready) {
         nc_http_read_body_handler(c->read);
     }
+}
+
+
+/* "100 Continue" to a client waiting for it before it sends the body;
+ * NC_ERROR: the connection is closed */
+static nc_int_t
+nc_http_continue(nc_http_request_t *r)
+{
+    ssize_t           n;
+    nc_connection_t  *c;
+    static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+    c = r->connection;
+
+    if (!r->headers_in.expect_continue || r->http_version < 1001
+        || r->body.last != r->body.start || nc_buf_size(r->rb) != 0)
+    {
+        return NC_OK;
+    }
+
+    n = c->send(c, (u_char *) continue_line, sizeof(continue_line) - 1);
+
+    if (n != (ssize_t) sizeof(continue_line) - 1) {
+        r->logged = 1;
+        nc_http_close_connection(c);
+        return NC_ERROR;
+    }
+
+    r->continue_sent = 1;
+
+    return NC_OK;
 }
 
 

@@ -74,6 +74,8 @@ package Test::Nacre::Backend;
 #                      gets pong, close gets close (same status code) and
 #                      the connection is closed; 400 without
 #                      "Upgrade: websocket" and Sec-WebSocket-Key
+#   /early             413 "early <name>" as soon as the head is read,
+#                      the body left unread, then the connection closed
 #   /count             200, body: the number of requests this backend
 #                      process has received, this one included (exact:
 #                      it is one process; a restart starts from 0)
@@ -698,6 +700,15 @@ sub _parse {
 
         } else {
             $req->{left} = 0;
+        }
+
+        if ($target =~ m{^/early(?:\?|$)}) {
+            $c->{req} = undef;
+            $c->{rbuf} = '';
+            $served++;
+            _respond($c, { method => $method, keep => 0, v11 => 1 }, 413,
+                [ 'Content-Type: text/plain' ], "early $NAME");
+            return undef;
         }
 
         if (lc($h{expect} // '') eq '100-continue' && $req->{v11}
