@@ -44,6 +44,7 @@
 #define NC_CONF_T_MAP           7
 #define NC_CONF_T_ADDR          8
 #define NC_CONF_T_ROUTES        9
+#define NC_CONF_T_CERTS         10
 
 #define NC_CONF_F_AUTO          0x01    /* a number also takes "auto" */
 #define NC_CONF_F_OFF           0x02    /* a path or a listen list also
@@ -145,6 +146,7 @@ static nc_uint_t nc_conf_is_null(nc_conf_node_t *node);
 static nc_uint_t nc_conf_is_scalar(nc_conf_node_t *node);
 
 static void nc_conf_reset(const nc_conf_section_t *section, u_char *base);
+static nc_int_t nc_conf_check_listeners(nc_conf_ctx_t *ctx);
 static nc_uint_t nc_conf_is_unset(const nc_conf_cmd_t *cmd, void *field);
 static nc_int_t nc_conf_read_section(nc_conf_ctx_t *ctx,
     const nc_conf_section_t *section, nc_conf_node_t *node, u_char *base);
@@ -183,6 +185,8 @@ static nc_int_t nc_conf_add_listen(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, nc_array_t *listen);
 static nc_int_t nc_conf_set_routes(nc_conf_ctx_t *ctx,
     const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
+static nc_int_t nc_conf_set_certs(nc_conf_ctx_t *ctx,
+    const nc_conf_cmd_t *cmd, nc_conf_node_t *node, void *field);
 static nc_int_t nc_conf_json(nc_conf_ctx_t *ctx, nc_conf_node_t *node,
     nc_buf_t *b);
 static nc_int_t nc_conf_json_string(nc_pool_t *pool, const nc_str_t *v,
@@ -209,6 +213,8 @@ static void nc_conf_dump_listen(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_routes(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
+static void nc_conf_dump_certs(const nc_conf_cmd_t *cmd, void *field,
+    FILE *out, int indent);
 static void nc_conf_dump_addr(const nc_conf_cmd_t *cmd, void *field,
     FILE *out, int indent);
 static void nc_conf_dump_string(const nc_str_t *s, FILE *out);
@@ -227,7 +233,8 @@ static const nc_conf_type_t  nc_conf_types[] = {
     { nc_conf_set_listen, nc_conf_dump_listen },
     { NULL, NULL },
     { nc_conf_set_addr, nc_conf_dump_addr },
-    { nc_conf_set_routes, nc_conf_dump_routes }
+    { nc_conf_set_routes, nc_conf_dump_routes },
+    { nc_conf_set_certs, nc_conf_dump_certs }
 };
 
 
@@ -450,10 +457,36 @@ static const nc_conf_cmd_t  nc_conf_naming_cmds[] = {
 };
 
 
+static const nc_conf_section_t  nc_conf_certificate_section = {
+    "gateway.tls.certificates", nc_conf_tls_cmds, nc_nelems(nc_conf_tls_cmds),
+    NULL
+};
+
+
+static const nc_conf_cmd_t  nc_conf_gateway_tls_cmds[] = {
+
+    { nc_string("listen"), NC_CONF_T_LISTEN, NC_CONF_F_REQUIRED,
+      offsetof(nc_conf_gateway_tls_t, listen), 0, 0, NULL, NULL },
+
+    { nc_string("certificates"), NC_CONF_T_CERTS, NC_CONF_F_REQUIRED,
+      offsetof(nc_conf_gateway_tls_t, certificates), 0, 0, NULL, NULL }
+};
+
+
+static const nc_conf_section_t  nc_conf_gateway_tls_section = {
+    "gateway.tls", nc_conf_gateway_tls_cmds,
+    nc_nelems(nc_conf_gateway_tls_cmds), NULL
+};
+
+
 static const nc_conf_cmd_t  nc_conf_gateway_cmds[] = {
 
     { nc_string("listen"), NC_CONF_T_LISTEN, NC_CONF_F_OFF,
       offsetof(nc_conf_gateway_t, listen), 0, 0, "127.0.0.1:9080", NULL },
+
+    { nc_string("tls"), NC_CONF_T_MAP, NC_CONF_F_OPTIONAL,
+      offsetof(nc_conf_gateway_t, tls), 0, 0, NULL,
+      &nc_conf_gateway_tls_section },
 
     { nc_string("routes"), NC_CONF_T_ROUTES, 0,
       offsetof(nc_conf_gateway_t, routes), 0, 0, NULL, NULL },
@@ -976,8 +1009,57 @@ nc_conf_parse(nc_conf_ctx_t *ctx, const char *yaml, size_t len)
         }
     }
 
-    return nc_conf_init_section(ctx, &nc_conf_main_section,
-                                (u_char *) ctx->conf);
+    if (nc_conf_init_section(ctx, &nc_conf_main_section, (u_char *) ctx->conf)
+        != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    return nc_conf_check_listeners(ctx);
+}
+
+
+/*
+ * An address in two roles would be bound twice without an error (each
+ * worker's sockets are SO_REUSEPORT) and the kernel would split its
+ * connections between them: refused.
+ */
+static nc_int_t
+nc_conf_check_listeners(nc_conf_ctx_t *ctx)
+{
+    nc_uint_t        i, j, k, l;
+    nc_conf_addr_t  *a, *b;
+    nc_array_t      *roles[3];
+
+    static const char  *names[3] = {
+        "api.listen", "gateway.listen", "gateway.tls.listen"
+    };
+
+    roles[0] = &ctx->conf->api.listen;
+    roles[1] = &ctx->conf->gateway.listen;
+    roles[2] = &ctx->conf->gateway.tls.listen;
+
+    for (i = 0; i < 3; i++) {
+        for (j = i + 1; j < 3; j++) {
+            a = roles[i]->elts;
+            b = roles[j]->elts;
+
+            for (k = 0; a && k < roles[i]->nelts; k++) {
+                for (l = 0; b && l < roles[j]->nelts; l++) {
+                    if (a[k].text.len == b[l].text.len
+                        && nc_memcmp(a[k].text.data, b[l].text.data,
+                                     a[k].text.len) == 0)
+                    {
+                        nc_conf_error(ctx, NULL, "%s is in both %s and %s",
+                                      a[k].text.data, names[i], names[j]);
+                        return NC_ERROR;
+                    }
+                }
+            }
+        }
+    }
+
+    return NC_OK;
 }
 
 
@@ -1375,6 +1457,7 @@ nc_conf_is_unset(const nc_conf_cmd_t *cmd, void *field)
 
     case NC_CONF_T_LISTEN:
     case NC_CONF_T_ROUTES:
+    case NC_CONF_T_CERTS:
         /* "off" (NC_CONF_F_OFF) is set and empty */
         return ((nc_array_t *) field)->elts == NULL;
 
@@ -2023,6 +2106,86 @@ nc_conf_set_level(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
     *(nc_uint_t *) field = (nc_uint_t) level;
 
     return NC_OK;
+}
+
+
+/* gateway.tls.certificates: a list of {certificate, certificate_key} */
+static nc_int_t
+nc_conf_set_certs(nc_conf_ctx_t *ctx, const nc_conf_cmd_t *cmd,
+    nc_conf_node_t *node, void *field)
+{
+    nc_array_t      *certs;
+    nc_conf_tls_t   *tls;
+    nc_conf_node_t  *item;
+
+    certs = field;
+
+    if (node->type != NC_CONF_NODE_SEQ || node->child == NULL) {
+        nc_conf_error(ctx, node, "expected a list of {certificate, "
+                      "certificate_key} for \"%.*s\"",
+                      nc_str_fmt(&cmd->name));
+        return NC_ERROR;
+    }
+
+    if (nc_array_init(certs, ctx->conf->pool, 2, sizeof(nc_conf_tls_t))
+        != NC_OK)
+    {
+        nc_conf_nomem(ctx);
+        return NC_ERROR;
+    }
+
+    for (item = node->child; item; item = item->next) {
+        if (item->type != NC_CONF_NODE_MAP) {
+            nc_conf_error(ctx, item, "expected {certificate, "
+                          "certificate_key} in \"%.*s\"",
+                          nc_str_fmt(&cmd->name));
+            return NC_ERROR;
+        }
+
+        tls = nc_array_push(certs);
+        if (tls == NULL) {
+            nc_conf_nomem(ctx);
+            return NC_ERROR;
+        }
+
+        nc_memzero(tls, sizeof(nc_conf_tls_t));
+
+        if (nc_conf_read_section(ctx, &nc_conf_certificate_section, item,
+                                 (u_char *) tls)
+            != NC_OK)
+        {
+            return NC_ERROR;
+        }
+    }
+
+    return NC_OK;
+}
+
+
+static void
+nc_conf_dump_certs(const nc_conf_cmd_t *cmd, void *field, FILE *out,
+    int indent)
+{
+    nc_uint_t       i;
+    nc_array_t     *certs;
+    nc_conf_tls_t  *tls;
+
+    certs = field;
+    tls = certs->elts;
+
+    if (certs->nelts == 0) {
+        return;
+    }
+
+    fprintf(out, "%*s%.*s:\n", indent, "", nc_str_fmt(&cmd->name));
+
+    for (i = 0; i < certs->nelts; i++) {
+        fprintf(out, "%*s- certificate: ", indent + 4, "");
+        nc_conf_dump_string(&tls[i].certificate, out);
+        fprintf(out, "\n%*s  certificate_key: ", indent + 4, "");
+        nc_conf_dump_string(&tls[i].certificate_key, out);
+        fputc('\n', out);
+    }
 }
 
 

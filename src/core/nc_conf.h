@@ -132,12 +132,22 @@ typedef struct {
 } nc_conf_route_t;
 
 
+/* the gateway's TLS listeners: the certificate is chosen by the name the
+ * client asks (SNI) among the names each certificate holds */
+typedef struct {
+    nc_array_t      listen;                    /* of nc_conf_addr_t */
+    nc_array_t      certificates;              /* of nc_conf_tls_t; the
+                                                  first when none fits */
+} nc_conf_gateway_tls_t;
+
+
 /*
  * gateway: the HTTP traffic proxied to registered instances (routes live
  * in the store, see src/gateway, and may be declared here too).
  */
 typedef struct {
     nc_array_t      listen;                    /* 127.0.0.1:9080, or off */
+    nc_conf_gateway_tls_t tls;                 /* optional */
     nc_array_t      routes;                    /* of nc_conf_route_t: this
                                                   node's own, checked */
     nc_uint_t       upstream_keepalive;        /* 128 idle connections per

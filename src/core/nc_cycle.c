@@ -70,7 +70,7 @@ nc_cycle_reload_conf(char *err)
 
 static nc_int_t nc_cycle_open_logs(nc_cycle_t *cycle, nc_log_t *log);
 static nc_int_t nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old,
-    nc_array_t *listen, nc_flag_t gateway, nc_log_t *log);
+    nc_array_t *listen, nc_flag_t gateway, void *servers, nc_log_t *log);
 static nc_int_t nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old,
     nc_log_t *log);
 
@@ -114,8 +114,18 @@ nc_init_cycle(nc_cycle_t *old, nc_conf_t *conf)
     }
 
     if (conf->api.tls.certificate.len) {
-        cycle->ssl_ctx = nc_ssl_create_ctx(&conf->api.tls, log);
+        cycle->ssl_ctx = nc_ssl_create_ctx(&conf->api.tls, 1, log);
         if (cycle->ssl_ctx == NULL) {
+            goto failed;
+        }
+    }
+
+    if (conf->gateway.tls.certificates.nelts) {
+        cycle->gateway_ssl_ctx = nc_ssl_create_ctx(
+                                     conf->gateway.tls.certificates.elts,
+                                     conf->gateway.tls.certificates.nelts,
+                                     log);
+        if (cycle->gateway_ssl_ctx == NULL) {
             goto failed;
         }
     }
@@ -199,20 +209,32 @@ failed:
 static nc_int_t
 nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old, nc_log_t *log)
 {
-    if (nc_cycle_listen(cycle, old, &cycle->conf->api.listen, 0, log)
-        != NC_OK)
+    nc_conf_t  *conf;
+
+    conf = cycle->conf;
+
+    if (nc_cycle_listen(cycle, old, &conf->api.listen, 0, cycle->ssl_ctx, log)
+        != NC_OK
+        || nc_cycle_listen(cycle, old, &conf->gateway.listen, 1, NULL, log)
+           != NC_OK)
     {
         return NC_ERROR;
     }
 
-    return nc_cycle_listen(cycle, old, &cycle->conf->gateway.listen, 1, log);
+    if (conf->gateway.tls.listen.nelts == 0) {
+        return NC_OK;
+    }
+
+    return nc_cycle_listen(cycle, old, &conf->gateway.tls.listen, 1,
+                           cycle->gateway_ssl_ctx, log);
 }
 
 
-/* the addresses of one role: the API's, or the gateway's */
+/* the addresses of one role: the API's, or the gateway's (servers: the
+ * TLS context, NULL for plain HTTP) */
 static nc_int_t
 nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
-    nc_flag_t gateway, nc_log_t *log)
+    nc_flag_t gateway, void *servers, nc_log_t *log)
 {
     nc_uint_t        i, j, w;
     nc_conf_addr_t  *addr;
@@ -238,7 +260,7 @@ nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
         ls->worker = w;
         ls->backlog = 4096;
         ls->handler = nc_http_init_connection;
-        ls->servers = gateway ? NULL : cycle->ssl_ctx;
+        ls->servers = servers;
         ls->gateway = gateway;
 
         /* the same address in the old cycle: hand its socket over */
@@ -302,6 +324,10 @@ nc_destroy_cycle(nc_cycle_t *cycle)
 
     if (cycle->ssl_ctx) {
         nc_ssl_free_ctx(cycle->ssl_ctx);
+    }
+
+    if (cycle->gateway_ssl_ctx) {
+        nc_ssl_free_ctx(cycle->gateway_ssl_ctx);
     }
 
     if (cycle->conf) {

@@ -23,6 +23,7 @@ struct nc_cycle_s {
     nc_array_t       listening;        /* of nc_listening_t */
 
     void            *ssl_ctx;          /* SSL_CTX * of the api listeners */
+    void            *gateway_ssl_ctx;  /* ... of the gateway's TLS ones */
 
     nc_uint_t        generation;       /* 0 at start, +1 per reload */
 };

@@ -12,6 +12,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 
 #define NC_SSL_BUFSIZE  16384
@@ -24,17 +25,120 @@ static ssize_t nc_ssl_sendfile(nc_connection_t *c, nc_fd_t fd, off_t *offset,
     size_t size);
 static void nc_ssl_error(nc_uint_t level, nc_log_t *log, nc_err_t err,
     const char *what);
+static SSL_CTX *nc_ssl_create_one(nc_conf_tls_t *tls, nc_log_t *log);
+static int nc_ssl_servername(SSL *ssl, int *alert, void *arg);
+
+
+/*
+ * Several certificates: one SSL_CTX each, the first taking the handshake;
+ * the name the client asks (SNI) moves the connection to the first whose
+ * certificate holds that name (X509_check_host: RFC 6125 wildcards too).
+ */
+typedef struct {
+    nc_uint_t   n;
+    SSL_CTX    *ctx[];
+} nc_ssl_names_t;
+
+
+static int  nc_ssl_names_index = -1;
 
 
 void *
-nc_ssl_create_ctx(nc_conf_tls_t *tls, nc_log_t *log)
+nc_ssl_create_ctx(nc_conf_tls_t *tls, nc_uint_t n, nc_log_t *log)
 {
-    SSL_CTX  *ctx;
+    nc_uint_t        i;
+    nc_ssl_names_t  *names;
 
     if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) == 0) {
         nc_ssl_error(NC_LOG_EMERG, log, 0, "OPENSSL_init_ssl() failed");
         return NULL;
     }
+
+    if (n == 1) {
+        return nc_ssl_create_one(tls, log);
+    }
+
+    if (nc_ssl_names_index == -1) {
+        nc_ssl_names_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+                                                      NULL);
+        if (nc_ssl_names_index == -1) {
+            nc_ssl_error(NC_LOG_EMERG, log, 0,
+                         "SSL_CTX_get_ex_new_index() failed");
+            return NULL;
+        }
+    }
+
+    names = calloc(1, sizeof(nc_ssl_names_t) + n * sizeof(SSL_CTX *));
+    if (names == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        names->ctx[i] = nc_ssl_create_one(&tls[i], log);
+        if (names->ctx[i] == NULL) {
+            goto failed;
+        }
+
+        names->n++;
+    }
+
+    if (SSL_CTX_set_ex_data(names->ctx[0], nc_ssl_names_index, names) != 1) {
+        nc_ssl_error(NC_LOG_EMERG, log, 0, "SSL_CTX_set_ex_data() failed");
+        goto failed;
+    }
+
+    SSL_CTX_set_tlsext_servername_callback(names->ctx[0], nc_ssl_servername);
+    SSL_CTX_set_tlsext_servername_arg(names->ctx[0], names);
+
+    return names->ctx[0];
+
+failed:
+
+    for (i = 0; i < names->n; i++) {
+        SSL_CTX_free(names->ctx[i]);
+    }
+
+    free(names);
+
+    return NULL;
+}
+
+
+static int
+nc_ssl_servername(SSL *ssl, int *alert, void *arg)
+{
+    X509            *cert;
+    nc_uint_t        i;
+    const char      *name;
+    nc_ssl_names_t  *names;
+
+    names = arg;
+    name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+    if (name == NULL) {
+        return SSL_TLSEXT_ERR_NOACK;     /* the first certificate */
+    }
+
+    for (i = 0; i < names->n; i++) {
+        cert = SSL_CTX_get0_certificate(names->ctx[i]);
+
+        if (cert && X509_check_host(cert, name, 0, 0, NULL) == 1) {
+            if (i && SSL_set_SSL_CTX(ssl, names->ctx[i]) == NULL) {
+                return SSL_TLSEXT_ERR_ALERT_FATAL;
+            }
+
+            return SSL_TLSEXT_ERR_OK;
+        }
+    }
+
+    return SSL_TLSEXT_ERR_OK;            /* none holds it: the first */
+}
+
+
+static SSL_CTX *
+nc_ssl_create_one(nc_conf_tls_t *tls, nc_log_t *log)
+{
+    SSL_CTX  *ctx;
 
     ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
@@ -95,6 +199,20 @@ failed:
 void
 nc_ssl_free_ctx(void *ctx)
 {
+    nc_uint_t        i;
+    nc_ssl_names_t  *names;
+
+    names = nc_ssl_names_index == -1
+            ? NULL : SSL_CTX_get_ex_data(ctx, nc_ssl_names_index);
+
+    if (names) {
+        for (i = 1; i < names->n; i++) {
+            SSL_CTX_free(names->ctx[i]);
+        }
+
+        free(names);
+    }
+
     SSL_CTX_free(ctx);
 }
 

@@ -240,7 +240,9 @@ nc_int_t nc_http_static_handler(nc_http_request_t *r);
 nc_int_t nc_http_static_redirect(nc_http_request_t *r);
 
 /* TLS (src/event/nc_event_openssl.c) */
-void *nc_ssl_create_ctx(nc_conf_tls_t *tls, nc_log_t *log);
+/* n certificates: the first by default, another when it holds the name
+ * the client asks (SNI) */
+void *nc_ssl_create_ctx(nc_conf_tls_t *tls, nc_uint_t n, nc_log_t *log);
 void nc_ssl_free_ctx(void *ctx);
 nc_int_t nc_ssl_create_connection(void *ctx, nc_connection_t *c);
 nc_int_t nc_ssl_handshake(nc_connection_t *c);
