@@ -34,7 +34,7 @@ use Time::HiRes qw/ time sleep /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(18);
+my $t = Test::Nacre->new()->plan(26);
 my $json = JSON::PP->new->canonical;
 
 my $g = $t->instance('g');
@@ -128,6 +128,9 @@ sub worker_hwm {
 }
 
 sub pattern { my ($n) = @_; substr('0123456789abcdef' x ($n / 16 + 1), 0, $n) }
+
+# what the backend's /big, /bigchunked and /close send
+sub digits { my ($n) = @_; substr('0123456789' x ($n / 10 + 1), 0, $n) }
 
 ###############################################################################
 
@@ -266,6 +269,55 @@ is(route('r', { path => '/r/', strip_prefix => JSON::PP::true,
     my ($st, $e, $h) = echo_of(drain($s));
     is("$st " . ($h->{'x-backend'} // '') . ' ' . ($e->{body_sha1} // ''),
         "200 b2 " . sha1_hex($data), 'a streamed POST retried on b2');
+}
+
+# answers gzipped by a route that asks, for clients that take gzip
+is(route('g', { path => '/g/', strip_prefix => JSON::PP::true,
+    gzip => JSON::PP::true,
+    response_headers => { set => { 'Content-Type' => 'text/plain' } },
+    upstream => { nodes => [ node(1) ] } }), 200, 'a route that gzips');
+
+sub zget {
+    my ($path, %o) = @_;
+    my $s = connect_gw();
+    put($s, "GET $path HTTP/" . ($o{v10} ? '1.0' : '1.1') . "\r\nHost: x\r\n"
+        . "Connection: close\r\n"
+        . ($o{plain} ? '' : "Accept-Encoding: br, gzip;q=0.9\r\n") . "\r\n");
+    my ($st, $h, $b) = parse_response(drain($s));
+    my $body = ($h->{'content-encoding'} // '') eq 'gzip'
+        ? gunzip_data($b) // 'not gzip' : $b;
+    return ($st, $h, $body);
+}
+
+for my $p ([ 'big', 'a length' ], [ 'bigchunked', 'chunks' ],
+    [ 'close', 'the connection\'s end' ])
+{
+    my ($st, $h, $body) = zget("/g/$p->[0]/300000");
+    is(join(' ', $st, $h->{'content-encoding'} // '-',
+            $h->{'transfer-encoding'} // '-', $h->{'content-length'} // '-',
+            $h->{vary} // '-', $body eq digits(300000) ? 'same' : 'differs'),
+        '200 gzip chunked - Accept-Encoding same',
+        "gzipped, from an answer framed by $p->[1]");
+}
+
+{
+    my ($st, $h, $body) = zget('/g/big/300000', v10 => 1);
+    is(join(' ', $st, $h->{'content-encoding'} // '-',
+            $h->{'content-length'} // '-',
+            $body eq digits(300000) ? 'same' : 'differs'),
+        '200 gzip - same', 'to an HTTP/1.0 client: ended by the close');
+
+    ($st, $h, $body) = zget('/g/big/300000', plain => 1);
+    is(join(' ', $st, $h->{'content-encoding'} // '-',
+            $h->{'content-length'} // '-'), '200 - 300000',
+        'a client that does not take gzip: as it is');
+
+    ($st, $h, $body) = zget('/g/small');
+    is(join(' ', $st, $h->{'content-encoding'} // '-', $body),
+        '200 - ok b1', 'shorter than api.gzip_min_length: as it is');
+
+    ($st, $h, $body) = zget('/s/big/300000');
+    is($h->{'content-encoding'} // '-', '-', 'a route that does not ask');
 }
 
 $_->stop for @b;

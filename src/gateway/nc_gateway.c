@@ -39,6 +39,7 @@
 
 #include <math.h>
 #include <arpa/inet.h>
+#include <zlib.h>
 
 
 #define NC_GATEWAY_PEER_BUCKETS   1024      /* a power of 2 */
@@ -131,6 +132,10 @@ typedef struct {
     nc_uint_t                nout;
     u_char                   chunk_head[24];
 
+    /* the route gzips the answer: deflated into zbuf a piece at a time */
+    z_stream                *zs;
+    u_char                  *zbuf;
+
     unsigned                 connected:1;
     unsigned                 sent:1;          /* request written */
     unsigned                 header_done:1;
@@ -151,6 +156,7 @@ typedef struct {
     unsigned                 body_framed:1;   /* all of it, and its end */
     unsigned                 cut:1;           /* the request not sent whole:
                                                  the answer came first */
+    unsigned                 zpending:1;      /* deflate has more to give */
 
     /* a tunnel (101 Switching Protocols): client to upstream bytes */
     nc_buf_t                 up;
@@ -185,6 +191,9 @@ static void nc_gateway_upstream_read(nc_event_t *ev);
 static nc_int_t nc_gateway_read_header(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_send_header(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_frame(nc_gateway_ctx_t *ctx);
+static void nc_gateway_gzip_start(nc_gateway_ctx_t *ctx);
+static nc_int_t nc_gateway_deflate(nc_gateway_ctx_t *ctx, u_char **data,
+    size_t *take);
 static void nc_gateway_relay(nc_gateway_ctx_t *ctx);
 static void nc_gateway_client_write_handler(nc_event_t *wev);
 static void nc_gateway_stale(nc_gateway_ctx_t *ctx);
@@ -2115,10 +2124,17 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
         ctx->keepalive = 0;
     }
 
-    ctx->chunk_out = !ctx->no_body && ctx->rest == -1
+    if (rt->gzip && r->headers_in.accept_gzip && !ctx->no_body
+        && ctx->status != 101 && ctx->status != 206)
+    {
+        nc_gateway_gzip_start(ctx);
+    }
+
+    /* a gzipped answer's length is known at its end only */
+    ctx->chunk_out = !ctx->no_body && (ctx->rest == -1 || ctx->zs)
                      && r->http_version >= 1001;
 
-    if (!ctx->no_body && ctx->rest == -1 && !ctx->chunk_out) {
+    if (!ctx->no_body && (ctx->rest == -1 || ctx->zs) && !ctx->chunk_out) {
         close = 1;                       /* an HTTP/1.0 client: the end */
     }
 
@@ -2145,9 +2161,25 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
              && !(name.len == 14
                   && nc_strncasecmp(name.data, (u_char *) "Content-Length",
                                     14) == 0
-                  && !ctx->chunked_in))
+                  && !ctx->chunked_in && !ctx->zs))
             || nc_gateway_header_ruled(&rt->response_headers, &name))
         {
+            continue;
+        }
+
+        /* gzipped, the bytes differ: a strong validator turns weak */
+        if (ctx->zs && name.len == 4
+            && nc_strncasecmp(name.data, (u_char *) "ETag", 4) == 0
+            && h[i].value.len && h[i].value.data[0] == '"'
+            && nc_buf_append(r->pool, b, "ETag: W/", 8) == NC_OK)
+        {
+            if (nc_buf_append(r->pool, b, h[i].value.data, h[i].value.len)
+                != NC_OK
+                || nc_buf_append(r->pool, b, "\r\n", 2) != NC_OK)
+            {
+                return NC_ERROR;
+            }
+
             continue;
         }
 
@@ -2182,6 +2214,14 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
 
     if (ctx->chunk_out
         && nc_buf_append(r->pool, b, "Transfer-Encoding: chunked\r\n", 28)
+           != NC_OK)
+    {
+        return NC_ERROR;
+    }
+
+    if (ctx->zs
+        && nc_buf_append(r->pool, b, "Content-Encoding: gzip\r\n"
+                         "Vary: Accept-Encoding\r\n", 47)
            != NC_OK)
     {
         return NC_ERROR;
@@ -2253,6 +2293,7 @@ nc_gateway_frame(nc_gateway_ctx_t *ctx)
 {
     size_t         take;
     nc_int_t       rc;
+    nc_flag_t      ended;
     u_char        *data;
     struct iovec  *out;
 
@@ -2260,7 +2301,10 @@ nc_gateway_frame(nc_gateway_ctx_t *ctx)
     data = ctx->buf.pos;
     out = &ctx->out[ctx->nout];
 
-    while (nc_buf_size(&ctx->buf) && !ctx->body_done && take == 0) {
+    /* input deflate has not taken yet stays where it is */
+    while (nc_buf_size(&ctx->buf) && !ctx->body_done && take == 0
+           && !(ctx->zs && ctx->zs->avail_in))
+    {
         if (ctx->chunked_in) {
             rc = nc_http_parse_chunked(&ctx->chunked, &ctx->buf);
 
@@ -2289,6 +2333,16 @@ nc_gateway_frame(nc_gateway_ctx_t *ctx)
         ctx->buf.pos += take;
     }
 
+    ended = ctx->body_done;
+
+    if (ctx->zs) {
+        if (nc_gateway_deflate(ctx, &data, &take) != NC_OK) {
+            return NC_ERROR;
+        }
+
+        ended = ctx->body_done && !ctx->zpending;
+    }
+
     if (take && ctx->chunk_out) {
         out->iov_base = ctx->chunk_head;
         out->iov_len = snprintf((char *) ctx->chunk_head,
@@ -2302,11 +2356,10 @@ nc_gateway_frame(nc_gateway_ctx_t *ctx)
         out++;
     }
 
-    if (ctx->chunk_out && (take || ctx->body_done)) {
-        out->iov_base = (void *) (take ? (ctx->body_done ? "\r\n0\r\n\r\n"
-                                                       : "\r\n")
+    if (ctx->chunk_out && (take || ended)) {
+        out->iov_base = (void *) (take ? (ended ? "\r\n0\r\n\r\n" : "\r\n")
                                        : "0\r\n\r\n");
-        out->iov_len = take ? (ctx->body_done ? 7 : 2) : 5;
+        out->iov_len = take ? (ended ? 7 : 2) : 5;
         out++;
     }
 
@@ -2382,12 +2435,12 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
             nc_del_timer(c->write);
         }
 
-        if (ctx->body_done) {
+        if (ctx->body_done && !ctx->zpending) {
             nc_gateway_finish(ctx);
             return;
         }
 
-        if (nc_buf_size(&ctx->buf)) {
+        if (nc_buf_size(&ctx->buf) || ctx->zpending) {
             if (nc_gateway_frame(ctx) != NC_OK) {
                 goto invalid;
             }
@@ -2410,7 +2463,10 @@ nc_gateway_relay(nc_gateway_ctx_t *ctx)
             ctx->body_done = 1;
             ctx->keepalive = 0;
 
-            if (ctx->chunk_out) {
+            if (ctx->zs) {
+                ctx->zpending = 1;       /* the stream's end to deflate */
+
+            } else if (ctx->chunk_out) {
                 ctx->out[0].iov_base = (void *) "0\r\n\r\n";
                 ctx->out[0].iov_len = 5;
                 ctx->nout = 1;
@@ -2435,6 +2491,124 @@ invalid:
     nc_log_error(NC_LOG_ERR, nc_gateway_log, 0, "gateway: %.*s sent an "
                  "invalid chunked body", nc_str_fmt(&ctx->peer->text));
     nc_gateway_fail(ctx, NC_HTTP_BAD_GATEWAY);
+}
+
+
+/*
+ * The route gzips: when the answer is of a compressible type, not coded
+ * already, and not shorter than api.gzip_min_length.  Without memory for
+ * it, the answer goes as it is.
+ */
+static void
+nc_gateway_gzip_start(nc_gateway_ctx_t *ctx)
+{
+    nc_uint_t           i;
+    nc_flag_t           typed;
+    nc_conf_api_t      *api;
+    nc_http_header_t   *h;
+    nc_http_request_t  *r;
+
+    r = ctx->request;
+    api = &nc_http_cycle->conf->api;
+
+    if (ctx->rest != -1 && ctx->rest < (off_t) api->gzip_min_length) {
+        return;
+    }
+
+    typed = 0;
+    h = ctx->headers->elts;
+
+    for (i = 0; i < ctx->headers->nelts; i++) {
+        if (h[i].name.len == 16
+            && nc_strncasecmp(h[i].name.data, (u_char *) "Content-Encoding",
+                              16) == 0
+            && !(h[i].value.len == 8
+                 && nc_strncasecmp(h[i].value.data, (u_char *) "identity", 8)
+                    == 0))
+        {
+            return;
+        }
+
+        if (h[i].name.len == 12
+            && nc_strncasecmp(h[i].name.data, (u_char *) "Content-Type", 12)
+               == 0)
+        {
+            typed = nc_http_gzip_type(&h[i].value);
+        }
+    }
+
+    /* the type the client will see: the route may set it */
+    for (i = 0; i < ctx->route->response_headers.nset; i++) {
+        if (ctx->route->response_headers.set[i].name.len == 12
+            && nc_strncasecmp(ctx->route->response_headers.set[i].name.data,
+                              (u_char *) "Content-Type", 12) == 0)
+        {
+            typed = nc_http_gzip_type(&ctx->route->response_headers.set[i]
+                                                                   .value);
+        }
+    }
+
+    if (!typed) {
+        return;
+    }
+
+    ctx->zs = nc_pcalloc(r->pool, sizeof(z_stream));
+    ctx->zbuf = ctx->zs ? nc_gateway_buf_get() : NULL;
+
+    /* windowBits 16 + 15: a gzip wrapper, not zlib's */
+    if (ctx->zbuf == NULL
+        || deflateInit2(ctx->zs, (int) api->gzip_comp_level, Z_DEFLATED,
+                        16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    {
+        nc_log_error(NC_LOG_ERR, nc_gateway_log, 0, "gateway: gzip not "
+                     "started: no memory");
+        ctx->zs = NULL;
+        return;
+    }
+}
+
+
+/*
+ * Deflate the piece taken (data, take) into zbuf: (data, take) become what
+ * it gave.  A piece that empties the read buffer is flushed (the client
+ * sees what the upstream sent without waiting for more); the body's end
+ * finishes the stream.  zpending: input left, or output that did not fit.
+ */
+static nc_int_t
+nc_gateway_deflate(nc_gateway_ctx_t *ctx, u_char **data, size_t *take)
+{
+    int        rc, flush;
+    z_stream  *zs;
+
+    zs = ctx->zs;
+
+    if (zs->avail_in == 0) {
+        zs->next_in = *data;
+        zs->avail_in = (uInt) *take;
+    }
+
+    zs->next_out = ctx->zbuf;
+    zs->avail_out = (uInt) nc_gateway_conf->buffer_size;
+
+    flush = ctx->body_done ? Z_FINISH
+            : nc_buf_size(&ctx->buf) ? Z_NO_FLUSH : Z_SYNC_FLUSH;
+
+    rc = deflate(zs, flush);
+
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        nc_log_error(NC_LOG_ERR, nc_gateway_log, 0, "gateway: deflate() "
+                     "failed: %d", rc);
+        return NC_ERROR;
+    }
+
+    *data = ctx->zbuf;
+    *take = nc_gateway_conf->buffer_size - zs->avail_out;
+
+    ctx->zpending = zs->avail_in > 0
+                    || (flush == Z_FINISH && rc != Z_STREAM_END)
+                    || (flush == Z_SYNC_FLUSH && zs->avail_out == 0);
+
+    return NC_OK;
 }
 
 
@@ -2711,12 +2885,19 @@ nc_gateway_cleanup(nc_http_request_t *r)
         nc_gateway_body_stop(ctx);
     }
 
+    if (ctx->zs) {
+        (void) deflateEnd(ctx->zs);
+        ctx->zs = NULL;
+    }
+
     nc_gateway_buf_put(ctx->buf.start);
     nc_gateway_buf_put(ctx->up.start);
     nc_gateway_buf_put(ctx->in.start);
+    nc_gateway_buf_put(ctx->zbuf);
     ctx->buf.start = NULL;
     ctx->up.start = NULL;
     ctx->in.start = NULL;
+    ctx->zbuf = NULL;
 
     if (ctx->table) {
         nc_gateway_release_table(ctx->table);

@@ -61,7 +61,7 @@ static const char *const  nc_gateway_route_keys[] = {
     "id", "priority", "hosts", "path", "path_type", "methods", "headers",
     "query", "upstream", "timeouts", "retries", "retry_on", "retry_timeout",
     "retry_non_idempotent", "strip_prefix", "rewrite", "request_headers",
-    "response_headers", "rate_limit", "token", NULL
+    "response_headers", "rate_limit", "token", "gzip", NULL
 };
 
 
@@ -686,6 +686,7 @@ nc_gateway_parse_options(nc_gateway_parse_t *ps, json_t *root)
     nc_gateway_bool("retry_non_idempotent", rt->retry_non_idempotent);
     nc_gateway_bool("strip_prefix", rt->strip_prefix);
     nc_gateway_bool("token", rt->token);
+    nc_gateway_bool("gzip", rt->gzip);
 
 #undef nc_gateway_bool
 

@@ -35,7 +35,9 @@
  *     "request_headers": {"set": {}, "add": {}, "remove": []},
  *     "response_headers": {"set": {}, "add": {}, "remove": []},
  *     "rate_limit": {"rate": 100, "burst": 200},   per node, 429 beyond
- *     "token": false                      ask for a nacre access token
+ *     "token": false,                     ask for a nacre access token
+ *     "gzip": false                       compress answers for clients
+ *                                         that take gzip (api.gzip_*)
  *   }
  *
  * The most specific route wins, deterministically: higher priority; then
@@ -146,6 +148,7 @@ typedef struct {
     double                  rate;            /* per second, 0: no limit */
     nc_uint_t               burst;
     nc_flag_t               token;
+    nc_flag_t               gzip;            /* answers, when taken */
 
     void                   *balancer;        /* the gateway's state */
 

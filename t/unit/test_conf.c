@@ -606,6 +606,32 @@ static const test_error_case_t  test_errors[] = {
     { "gateway: []\n", NAME ":1:10: expected a map for \"gateway\"" },
     { "gateway:\n  listen: []\n",
       NAME ":2:11: expected at least one address for \"listen\"" },
+    { "gateway:\n  routes: [a]\n",
+      NAME ":2:11: expected a map of route ids to routes for \"routes\"" },
+    { "gateway:\n  routes:\n    a/b: {path: /}\n",
+      NAME ":3:5: gateway.routes: \"a/b\" is not a route id "
+      "(1..128 of A-Z a-z 0-9 . _ -)" },
+    { "gateway:\n  routes:\n    a: /x\n",
+      NAME ":3:8: gateway.routes: expected a map for route \"a\"" },
+    { "gateway:\n  routes:\n    a:\n      path: \"^(\"\n      path_type: regex\n"
+      "      upstream: {nodes: [{address: \"127.0.0.1:1\"}]}\n",
+      NAME ":4:7: gateway.routes: route \"a\": \"path\": missing closing "
+      "parenthesis at offset 2 of \"^(\"" },
+    { "gateway:\n  routes:\n    a:\n      path: /\n      retries: \"2\"\n"
+      "      upstream: {nodes: [{address: \"127.0.0.1:1\"}]}\n",
+      NAME ":4:7: gateway.routes: route \"a\": \"retries\" is an integer "
+      "of 0..10" },
+    { "gateway:\n  tls:\n    listen: 9443\n",
+      NAME ":3:5: \"certificates\" is required in \"gateway.tls\"" },
+    { "gateway:\n  tls:\n    listen: 9443\n    certificates: [x]\n",
+      NAME ":4:20: expected {certificate, certificate_key} in "
+      "\"certificates\"" },
+    { "gateway:\n  tls:\n    listen: 9443\n    certificates:\n"
+      "      - certificate: /etc/passwd\n",
+      NAME ":5:9: \"certificate_key\" is required in "
+      "\"gateway.tls.certificates\"" },
+    { "api:\n  listen: 9080\n", NAME ": 127.0.0.1:9080 is in both "
+      "api.listen and gateway.listen" },
     { "naming: []\n", NAME ":1:9: expected a map for \"naming\"" },
     { "naming:\n  unhealthy_after: 50ms\n",
       NAME ":2:20: expected a duration from 100ms to 1d for "
@@ -1366,6 +1392,47 @@ test_round_trip(void **state)
 }
 
 
+/* gateway.routes: YAML kept as the canonical JSON the routes API takes;
+ * unquoted true, false, null and numbers keep their type */
+static void
+test_gateway_routes(void **state)
+{
+    nc_conf_t        *conf;
+    nc_conf_route_t  *rt;
+
+    (void) state;
+
+    conf = load_ok("gateway:\n"
+                   "  routes:\n"
+                   "    web:\n"
+                   "      path: /web/\n"
+                   "      strip_prefix: true\n"
+                   "      retries: 2\n"
+                   "      request_headers: {set: {X-A: \"007\", X-B: 007}}\n"
+                   "      upstream:\n"
+                   "        nodes: [{address: \"127.0.0.1:80\", weight: 3}]\n"
+                   "      rate_limit: {rate: 0.5, burst: 1}\n"
+                   "    api.v2: {path: /v2/, upstream: {service: {name: a}}}\n");
+
+    assert_int_equal(conf->gateway.routes.nelts, 2);
+    rt = conf->gateway.routes.elts;
+
+    assert_str(&rt[0].id, "web");
+    assert_str(&rt[0].json, "{\"path\":\"/web/\",\"strip_prefix\":true,"
+               "\"retries\":2,\"request_headers\":{\"set\":{\"X-A\":\"007\","
+               "\"X-B\":\"007\"}},\"upstream\":{\"nodes\":[{\"address\":"
+               "\"127.0.0.1:80\",\"weight\":3}]},\"rate_limit\":{\"rate\":0.5,"
+               "\"burst\":1},\"id\":\"web\"}");
+    assert_str(&rt[1].id, "api.v2");
+
+    nc_conf_free(conf);
+
+    conf = load_ok("gateway:\n  routes: {}\n");
+    assert_int_equal(conf->gateway.routes.nelts, 0);
+    nc_conf_free(conf);
+}
+
+
 static void
 test_dump_format(void **state)
 {
@@ -1418,9 +1485,12 @@ test_dump_format(void **state)
         "gateway:\n"
         "    listen:\n"
         "        - 127.0.0.1:9080\n"
+        "    # tls: not configured\n"
+        "    # routes: none\n"
         "    upstream_keepalive: 128\n"
         "    upstream_keepalive_timeout: 60s\n"
         "    buffer_size: 16k\n"
+        "    client_max_body_size: 100m\n"
         "    max_fails: 3\n"
         "    fail_timeout: 10s\n"
         "store:\n"
@@ -1619,6 +1689,7 @@ main(void)
         cmocka_unit_test(test_parse_msec),
         cmocka_unit_test(test_parse_addr),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_gateway_routes),
         cmocka_unit_test(test_dump_format),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_shipped_conf),
