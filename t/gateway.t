@@ -42,7 +42,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(90);
+my $t = Test::Nacre->new()->plan(92);
 my $json = JSON::PP->new->canonical;
 
 my %port = (api => port(8981), gw => port(8982));
@@ -415,6 +415,19 @@ is(($c->{b7} // 0) + ($c->{b9} // 0), 60,
     'retries hide a killed instance from GET clients');
 ok($g->wait_for_log(qr/127\.0\.0\.1:@{[ bport(8) ]} failed \d+ times in a row: ejected/, 5),
     'it is ejected');
+
+# the node's counters per upstream address
+{
+    my ($st, $h, $b) = api('GET', '/v1/gateway/upstreams');
+    my %u = $st == 200
+        ? map { $_->{address} => $_ } @{$json->decode($b)} : ();
+    my ($u7, $u8) = map { $u{'127.0.0.1:' . bport($_)} // {} } 7, 8;
+    ok(($u8->{failures} // 0) >= 3 && ($u8->{'2xx'} // 0) > 0,
+        'upstream counters: the killed one failed: '
+        . $json->encode($u8));
+    ok(($u7->{'2xx'} // 0) > 0 && $u7->{requests} == $u7->{'2xx'}
+        && !$u7->{failures}, 'a live one answered: ' . $json->encode($u7));
+}
 
 my %post;
 $post{(gw('POST', '/kill/echo', content => 'x'))[0]}++ for 1 .. 30;

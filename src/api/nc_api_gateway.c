@@ -12,6 +12,10 @@
  *   DELETE /v1/gateway/routes/<id>   404 when there is none
  *   GET    /v1/gateway/stats         each route's counters on this node:
  *                                    {"<id>": {"requests", "1xx" .. "5xx"}}
+ *   GET    /v1/gateway/upstreams     each upstream address's, on this node:
+ *                                    [{"address", "requests", "1xx" ..
+ *                                    "5xx", "failures" (tries without an
+ *                                    answer), "ejected"}]
  *
  * Routes are Raft writes: every worker of every member takes a change as
  * soon as its member applies it, without a reload.  Routes declared in
@@ -28,6 +32,7 @@
 #include <nc_gateway_shared.h>
 #include <nc_api.h>
 #include <nc_auth.h>
+#include <nc_connection.h>
 
 
 #define NC_API_GATEWAY_ROUTES   "/v1/gateway/routes"
@@ -46,6 +51,10 @@ static nc_int_t nc_api_gateway_conf_json(nc_http_request_t *r, nc_buf_t *out,
     const nc_conf_route_t *cr);
 static nc_int_t nc_api_gateway_counts(nc_api_json_t *j, const u_char *id,
     size_t len);
+static nc_int_t nc_api_gateway_upstreams(nc_http_request_t *r);
+static nc_int_t nc_api_gateway_upstream(const struct sockaddr *sa,
+    socklen_t len, const uint64_t counts[NC_GATEWAY_UPSTREAM_COUNTERS],
+    void *data);
 
 
 static const nc_array_t  *nc_api_gateway_declared;
@@ -65,7 +74,11 @@ nc_api_gateway_init_routes(nc_cycle_t *cycle)
 
     if (nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD, "/v1/gateway/stats", 0,
                           NC_AUTH_ADMIN, nc_api_gateway_stats)
-        != NC_OK)
+        != NC_OK
+        || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD,
+                             "/v1/gateway/upstreams", 0, NC_AUTH_ADMIN,
+                             nc_api_gateway_upstreams)
+           != NC_OK)
     {
         return NC_ERROR;
     }
@@ -114,6 +127,74 @@ nc_api_gateway_stats(nc_http_request_t *r)
 
     return nc_http_set_response(r, NC_HTTP_OK, "application/json",
                                 j->out.pos, nc_buf_size(&j->out));
+}
+
+
+static nc_int_t
+nc_api_gateway_upstreams(nc_http_request_t *r)
+{
+    nc_api_json_t  *j;
+
+    j = nc_palloc(r->pool, sizeof(nc_api_json_t));
+    if (j == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_api_json_init(j, r->pool);
+    nc_api_json_open(j, NULL, '[');
+
+    if (nc_gateway_shared_upstreams(nc_api_gateway_upstream, j) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_api_json_close(j, ']');
+
+    if (j->rc != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                j->out.pos, nc_buf_size(&j->out));
+}
+
+
+static nc_int_t
+nc_api_gateway_upstream(const struct sockaddr *sa, socklen_t len,
+    const uint64_t counts[NC_GATEWAY_UPSTREAM_COUNTERS], void *data)
+{
+    size_t          n;
+    uint64_t        requests;
+    nc_uint_t       i;
+    nc_api_json_t  *j;
+    u_char          text[NC_SOCKADDR_STRLEN];
+
+    static const char  *names[NC_GATEWAY_UPSTREAM_COUNTERS] = {
+        "1xx", "2xx", "3xx", "4xx", "5xx", "failures"
+    };
+
+    j = data;
+    n = nc_sock_ntop(sa, text, sizeof(text), 1);
+
+    requests = 0;
+
+    for (i = 0; i < NC_GATEWAY_UPSTREAM_COUNTERS; i++) {
+        requests += counts[i];
+    }
+
+    nc_api_json_open(j, NULL, '{');
+    nc_api_json_str(j, "address", text, n);
+    nc_api_json_uint(j, "requests", requests);
+
+    for (i = 0; i < NC_GATEWAY_UPSTREAM_COUNTERS; i++) {
+        nc_api_json_uint(j, names[i], counts[i]);
+    }
+
+    nc_api_json_raw(j, "ejected",
+                    nc_gateway_shared_ejected((const u_char *) sa, len)
+                    ? "true" : "false");
+    nc_api_json_close(j, '}');
+
+    return j->rc;
 }
 
 

@@ -44,6 +44,8 @@
 
 #define NC_GATEWAY_PEER_BUCKETS   1024      /* a power of 2 */
 #define NC_GATEWAY_FREE_BUFS      256       /* relay buffers kept */
+#define NC_GATEWAY_PEER_LINGER    60000     /* ms a peer nobody lists is
+                                               kept */
 
 
 typedef struct nc_gateway_peer_s  nc_gateway_peer_t;
@@ -55,6 +57,9 @@ struct nc_gateway_peer_s {
     socklen_t                socklen;
     nc_str_t                 text;           /* "10.0.0.1:8080" */
     nc_uint_t                active;         /* requests in flight */
+    nc_uint_t                refs;           /* requests listing it */
+    nc_msec_t                used;           /* last listed */
+    nc_gateway_upstream_t   *shared;         /* the node's counters */
     nc_connection_t        **idle;           /* kept alive, newest last */
     nc_uint_t                nidle;
     u_char                   text_buf[NC_SOCKADDR_STRLEN];
@@ -176,6 +181,7 @@ static nc_int_t nc_gateway_candidate(nc_gateway_ctx_t *ctx,
     const struct sockaddr *sa, socklen_t len, double weight);
 static nc_gateway_peer_t *nc_gateway_peer(const struct sockaddr *sa,
     socklen_t len);
+static void nc_gateway_unlist(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_choose(nc_gateway_ctx_t *ctx);
 static void nc_gateway_hash_key(nc_gateway_ctx_t *ctx);
 static nc_int_t nc_gateway_build_request(nc_gateway_ctx_t *ctx);
@@ -568,7 +574,7 @@ nc_gateway_resolve(nc_gateway_ctx_t *ctx, const nc_store_version_t *v)
             break;
         }
 
-        ctx->ncands = 0;                 /* again, the unhealthy too */
+        nc_gateway_unlist(ctx);          /* again, the unhealthy too */
     }
 
 done:
@@ -611,16 +617,35 @@ nc_gateway_candidate(nc_gateway_ctx_t *ctx, const struct sockaddr *sa,
     ctx->cands[ctx->ncands].weight = weight;
     ctx->ncands++;
 
+    /* listed: not swept while this request may still choose it */
+    peer->refs++;
+    peer->used = nc_current_msec;
+
     return NC_OK;
 }
 
 
 /* the worker's record of an address, made on first sight */
+/* the candidates are no more: their peers may be swept in time */
+static void
+nc_gateway_unlist(nc_gateway_ctx_t *ctx)
+{
+    nc_uint_t  i;
+
+    for (i = 0; i < ctx->ncands; i++) {
+        ctx->cands[i].peer->refs--;
+        ctx->cands[i].peer->used = nc_current_msec;
+    }
+
+    ctx->ncands = 0;
+}
+
+
 static nc_gateway_peer_t *
 nc_gateway_peer(const struct sockaddr *sa, socklen_t len)
 {
     uint64_t            h;
-    nc_gateway_peer_t  *p, **b;
+    nc_gateway_peer_t  *p, **b, **pp;
 
     h = nc_store_key_hash((const u_char *) sa, len);
     b = &nc_gateway_peers[h & (NC_GATEWAY_PEER_BUCKETS - 1)];
@@ -629,6 +654,25 @@ nc_gateway_peer(const struct sockaddr *sa, socklen_t len)
         if (p->socklen == len && nc_memcmp(&p->sockaddr, sa, len) == 0) {
             return p;
         }
+    }
+
+    /*
+     * A new address: instances come and go (a rollout brings new ones),
+     * so the bucket's peers nobody has listed for a while, with nothing
+     * in flight or kept, go first -- the table stays the size of what is
+     * in use.
+     */
+    for (pp = b; (p = *pp) != NULL; /* void */) {
+        if (p->refs == 0 && p->active == 0 && p->nidle == 0
+            && nc_current_msec - p->used > NC_GATEWAY_PEER_LINGER)
+        {
+            *pp = p->next;
+            free(p->idle);
+            free(p);
+            continue;
+        }
+
+        pp = &p->next;
     }
 
     p = calloc(1, sizeof(nc_gateway_peer_t));
@@ -645,6 +689,7 @@ nc_gateway_peer(const struct sockaddr *sa, socklen_t len)
 
     nc_memcpy(&p->sockaddr, sa, len);
     p->socklen = len;
+    p->shared = nc_gateway_shared_upstream(sa, len);
     p->text.data = p->text_buf;
     p->text.len = nc_sock_ntop(sa, p->text_buf, sizeof(p->text_buf), 1);
 
@@ -1970,6 +2015,8 @@ nc_gateway_read_header(nc_gateway_ctx_t *ctx)
         return nc_gateway_read_header(ctx);
     }
 
+    nc_gateway_shared_upstream_count(ctx->peer->shared, ctx->status);
+
     /* a status the route retries, when another try is allowed */
     for (i = 0; i < rt->nretry_on; i++) {
         if (rt->retry_on[i] == ctx->status && nc_gateway_can_retry(ctx)) {
@@ -2682,7 +2729,11 @@ nc_gateway_next(nc_gateway_ctx_t *ctx, nc_uint_t status)
     peer = ctx->peer;
 
     /* a failed connection counts against the instance; an answer not */
-    if (status == NC_HTTP_BAD_GATEWAY || status == NC_HTTP_GATEWAY_TIME_OUT) {
+    if (!ctx->header_done
+        && (status == NC_HTTP_BAD_GATEWAY
+            || status == NC_HTTP_GATEWAY_TIME_OUT))
+    {
+        nc_gateway_shared_upstream_count(peer->shared, 0);
         nc_gateway_shared_failed((u_char *) &peer->sockaddr, peer->socklen,
                                  nc_gateway_conf->max_fails,
                                  nc_gateway_conf->fail_timeout,
@@ -2879,6 +2930,8 @@ nc_gateway_cleanup(nc_http_request_t *r)
 
     nc_gateway_shared_count(ctx->route->id.data, ctx->route->id.len,
                             r->headers_out.status);
+
+    nc_gateway_unlist(ctx);
 
     if (ctx->streaming) {
         /* the client went while its body was streamed */

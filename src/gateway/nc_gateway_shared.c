@@ -13,6 +13,11 @@
  * difference of two is right across the wrap) above the tokens it holds,
  * in thousandths.  An instance's word: the failures in a row above the
  * time it is left out until (ms, 48 bits).
+ *
+ * Upstream addresses have a table of their own, which can be listed: an
+ * entry holds the address itself beside its counters (answers by class,
+ * failures), claimed like a slot; its address is written once, before
+ * "ready" says it may be read.
  */
 
 #include <nc_config.h>
@@ -30,6 +35,8 @@
 #define NC_GATEWAY_PEER        2
 #define NC_GATEWAY_COUNTER     3             /* .. + NC_GATEWAY_COUNTERS */
 
+#define NC_GATEWAY_UPSTREAMS   4096              /* a power of 2 */
+
 
 typedef struct {
     _Atomic uint64_t        key;
@@ -37,7 +44,17 @@ typedef struct {
 } nc_gateway_slot_t;
 
 
-static nc_gateway_slot_t   *nc_gateway_slots;
+struct nc_gateway_upstream_s {
+    _Atomic uint64_t        key;
+    _Atomic uint32_t        ready;
+    uint32_t                socklen;
+    struct sockaddr_in6     sockaddr;          /* or a sockaddr_in */
+    _Atomic uint64_t        counts[NC_GATEWAY_UPSTREAM_COUNTERS];
+};
+
+
+static nc_gateway_slot_t      *nc_gateway_slots;
+static nc_gateway_upstream_t  *nc_gateway_upstreams;
 static nc_flag_t            nc_gateway_full_logged;
 static nc_log_t            *nc_gateway_shared_log_p;
 
@@ -56,6 +73,16 @@ nc_gateway_shared_init(nc_log_t *log)
     }
 
     nc_gateway_slots = p;
+
+    p = mmap(NULL, NC_GATEWAY_UPSTREAMS * sizeof(nc_gateway_upstream_t),
+             PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        nc_log_error(NC_LOG_EMERG, log, errno, "mmap() of the gateway's "
+                     "upstream counters failed");
+        return NC_ERROR;
+    }
+
+    nc_gateway_upstreams = p;
 
     return NC_OK;
 }
@@ -261,4 +288,96 @@ nc_gateway_shared_counts(const u_char *key, size_t len,
         counts[i] = s ? atomic_load_explicit(&s->state, memory_order_relaxed)
                       : 0;
     }
+}
+
+
+nc_gateway_upstream_t *
+nc_gateway_shared_upstream(const struct sockaddr *sa, socklen_t len)
+{
+    uint64_t                h, k, expected;
+    nc_uint_t               i;
+    nc_gateway_upstream_t  *u;
+
+    if (nc_gateway_upstreams == NULL || len > sizeof(u->sockaddr)) {
+        return NULL;
+    }
+
+    h = nc_store_key_hash((const u_char *) sa, len);
+    k = h ? h : 1;
+
+    for (i = 0; i < NC_GATEWAY_PROBES; i++) {
+        u = &nc_gateway_upstreams[(h + i) & (NC_GATEWAY_UPSTREAMS - 1)];
+
+        expected = atomic_load_explicit(&u->key, memory_order_acquire);
+
+        if (expected == 0
+            && atomic_compare_exchange_strong(&u->key, &expected, k))
+        {
+            /* ours: the address, then the word that publishes it */
+            nc_memcpy(&u->sockaddr, sa, len);
+            u->socklen = len;
+            atomic_store_explicit(&u->ready, 1, memory_order_release);
+            return u;
+        }
+
+        if (expected == k) {
+            return u;
+        }
+    }
+
+    if (!nc_gateway_full_logged) {
+        nc_gateway_full_logged = 1;
+        nc_log_error(NC_LOG_WARN, nc_gateway_shared_log_p, 0, "gateway: the "
+                     "upstream counters are full: new upstreams go "
+                     "uncounted");
+    }
+
+    return NULL;
+}
+
+
+void
+nc_gateway_shared_upstream_count(nc_gateway_upstream_t *u, nc_uint_t status)
+{
+    nc_uint_t  i;
+
+    if (u == NULL) {
+        return;
+    }
+
+    /* 1xx .. 5xx in counts[0 .. 4], no answer in counts[5] */
+    i = status >= 100 && status <= 599 ? status / 100 - 1 : 5;
+
+    atomic_fetch_add_explicit(&u->counts[i], 1, memory_order_relaxed);
+}
+
+
+nc_int_t
+nc_gateway_shared_upstreams(nc_gateway_upstream_pt handler, void *data)
+{
+    nc_uint_t               i, j;
+    nc_gateway_upstream_t  *u;
+    uint64_t                counts[NC_GATEWAY_UPSTREAM_COUNTERS];
+
+    for (i = 0; nc_gateway_upstreams && i < NC_GATEWAY_UPSTREAMS; i++) {
+        u = &nc_gateway_upstreams[i];
+
+        if (!atomic_load_explicit(&u->ready, memory_order_acquire)) {
+            continue;
+        }
+
+        for (j = 0; j < NC_GATEWAY_UPSTREAM_COUNTERS; j++) {
+            counts[j] = atomic_load_explicit(&u->counts[j],
+                                             memory_order_relaxed);
+        }
+
+        if (handler((struct sockaddr *) &u->sockaddr, u->socklen, counts,
+                    data)
+            != NC_OK)
+        {
+            return NC_ERROR;
+        }
+    }
+
+    return NC_OK;
 }

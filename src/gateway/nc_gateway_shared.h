@@ -48,4 +48,28 @@ void nc_gateway_shared_counts(const u_char *key, size_t len,
     uint64_t counts[NC_GATEWAY_COUNTERS]);
 
 
+/*
+ * An upstream address's counters since the node started: answers by
+ * class (1xx .. 5xx) in counts[0 .. 4], tries that had no answer
+ * (refused, reset, timed out) in counts[5].
+ */
+#define NC_GATEWAY_UPSTREAM_COUNTERS  6
+
+typedef struct nc_gateway_upstream_s  nc_gateway_upstream_t;
+
+typedef nc_int_t (*nc_gateway_upstream_pt)(const struct sockaddr *sa,
+    socklen_t len, const uint64_t counts[NC_GATEWAY_UPSTREAM_COUNTERS],
+    void *data);
+
+/* the entry of an address, claimed if need be; NULL when full */
+nc_gateway_upstream_t *nc_gateway_shared_upstream(const struct sockaddr *sa,
+    socklen_t len);
+/* an answer (its status), or 0: none */
+void nc_gateway_shared_upstream_count(nc_gateway_upstream_t *u,
+    nc_uint_t status);
+/* every address counted, in no order */
+nc_int_t nc_gateway_shared_upstreams(nc_gateway_upstream_pt handler,
+    void *data);
+
+
 #endif /* _NC_GATEWAY_SHARED_H_INCLUDED_ */
