@@ -26,7 +26,7 @@ select STDOUT; $| = 1;
 my $t = Test::Nacre->new();
 my $debug = $t->has_feature('debug');
 
-$t->write_file_expand('nacre.yaml', <<'EOF')->plan(53);
+$t->write_file_expand('nacre.yaml', <<'EOF')->plan(56);
 daemon: false
 worker_processes: 2
 worker_shutdown_timeout: 1s
@@ -238,6 +238,30 @@ isnt($busy->exit_status() // 0, 0, 'non-zero exit status');
 my $log = $busy->all_logs();
 like($log, qr/(bind|in use)/i, 'bind error logged');
 close $l;
+
+# another nacre on the port: refused, not sharing it (SO_REUSEPORT would
+# let the kernel split the connections between the two)
+
+my $one = $t->instance('one');
+my $two = $t->instance('two');
+for my $n ($one, $two) {
+    $n->write_file_expand('nacre.yaml', <<'EOF');
+daemon: false
+worker_processes: 2
+auth:
+  enabled: false
+api:
+  listen: 127.0.0.1:%%PORT_8850%%
+EOF
+}
+
+$one->run();
+eval { $two->run(timeout => 5); };
+ok($@ && !$two->running(), 'a second daemon on the same port: start fails');
+like($two->all_logs(), qr/bind\(\) to 127\.0\.0\.1:\d+ failed .*in use/i,
+    'the address in use logged');
+ok($one->running(), 'the first serves on');
+$one->stop();
 
 # a bad conf at start
 

@@ -73,6 +73,7 @@ static nc_int_t nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old,
     nc_array_t *listen, nc_flag_t gateway, void *servers, nc_log_t *log);
 static nc_int_t nc_cycle_open_listening(nc_cycle_t *cycle, nc_cycle_t *old,
     nc_log_t *log);
+static nc_flag_t nc_cycle_held(nc_cycle_t *old, nc_listening_t *ls);
 
 
 nc_cycle_t *
@@ -286,12 +287,49 @@ nc_cycle_listen(nc_cycle_t *cycle, nc_cycle_t *old, nc_array_t *listen,
             continue;
         }
 
+        /*
+         * An address new to this master: nobody else may hold it.  Our
+         * sockets share it by SO_REUSEPORT, which would let another
+         * daemon's share it as well, silently splitting the connections;
+         * a socket without the option is refused while anyone listens.
+         */
+        if (w == 0 && !nc_cycle_held(old, ls)
+            && nc_probe_listening_socket(ls, log) != NC_OK)
+        {
+            return NC_ERROR;
+        }
+
         if (nc_open_listening_socket(ls, log) != NC_OK) {
             return NC_ERROR;
         }
     }
 
     return NC_OK;
+}
+
+
+/* does the old cycle listen on ls's address (any worker's socket) */
+static nc_flag_t
+nc_cycle_held(nc_cycle_t *old, nc_listening_t *ls)
+{
+    nc_uint_t        j;
+    nc_listening_t  *ols;
+
+    if (old == NULL) {
+        return 0;
+    }
+
+    ols = old->listening.elts;
+
+    for (j = 0; j < old->listening.nelts; j++) {
+        if (ols[j].fd != NC_INVALID_FILE && ols[j].socklen == ls->socklen
+            && nc_memcmp(&ols[j].sockaddr, &ls->sockaddr, ls->socklen) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

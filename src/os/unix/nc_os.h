@@ -14,6 +14,7 @@
 
 /* socket(), SO_REUSEADDR, bind(), listen(); NC_ERROR is logged */
 nc_int_t nc_open_listening_socket(nc_listening_t *ls, nc_log_t *log);
+nc_int_t nc_probe_listening_socket(nc_listening_t *ls, nc_log_t *log);
 
 /* mkdir -p of every directory above path (not path itself) */
 nc_int_t nc_create_parent_dirs(const char *path, mode_t mode);

@@ -9,6 +9,48 @@
 #include <nc_os.h>
 
 
+/* bind ls's address without SO_REUSEPORT and let it go: EADDRINUSE when
+ * anyone listens there, even on sockets that share it among themselves */
+nc_int_t
+nc_probe_listening_socket(nc_listening_t *ls, nc_log_t *log)
+{
+    int     on;
+    nc_fd_t s;
+
+    s = socket(ls->sockaddr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s == -1) {
+        nc_log_error(NC_LOG_EMERG, log, errno, "socket() %.*s failed",
+                     nc_str_fmt(&ls->addr_text));
+        return NC_ERROR;
+    }
+
+    on = 1;
+
+    /* connections of an earlier run in TIME_WAIT do not count */
+    if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(int)) == -1
+        || (ls->sockaddr.ss_family == AF_INET6
+            && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(int))
+               == -1))
+    {
+        nc_log_error(NC_LOG_EMERG, log, errno, "setsockopt() %.*s failed",
+                     nc_str_fmt(&ls->addr_text));
+        (void) close(s);
+        return NC_ERROR;
+    }
+
+    if (bind(s, (struct sockaddr *) &ls->sockaddr, ls->socklen) == -1) {
+        nc_log_error(NC_LOG_EMERG, log, errno, "bind() to %.*s failed",
+                     nc_str_fmt(&ls->addr_text));
+        (void) close(s);
+        return NC_ERROR;
+    }
+
+    (void) close(s);
+
+    return NC_OK;
+}
+
+
 nc_int_t
 nc_open_listening_socket(nc_listening_t *ls, nc_log_t *log)
 {
