@@ -55,8 +55,12 @@ static nc_int_t nc_api_naming_list(nc_http_request_t *r);
 static void nc_api_naming_subscribe(nc_http_request_t *r, nc_uint_t version,
     const nc_api_naming_service_t *s, const nc_str_t *clusters);
 static nc_int_t nc_api_naming_beat(nc_http_request_t *r);
+static nc_int_t nc_api_naming_beat_instance(nc_http_request_t *r,
+    nc_api_naming_instance_t *in, nc_uint_t version);
+static nc_int_t nc_api_naming_beat_register(nc_http_request_t *r,
+    nc_api_naming_instance_t *in, json_t *root);
 static nc_int_t nc_api_naming_beat_json(nc_http_request_t *r,
-    nc_api_naming_instance_t *in, const nc_str_t *beat);
+    nc_api_naming_instance_t *in, const nc_str_t *beat, json_t **root);
 static nc_int_t nc_api_naming_beat_answer(nc_http_request_t *r,
     nc_uint_t interval, nc_uint_t code);
 static void nc_api_naming_beat_written(nc_http_request_t *r, void *data,
@@ -1226,6 +1230,7 @@ nc_api_naming_beat(nc_http_request_t *r)
 {
     u_char                    *cmd;
     size_t                     len;
+    json_t                    *root;
     nc_int_t                   rc, port;
     nc_str_t                   beat, v;
     nc_uint_t                  interval, version;
@@ -1235,6 +1240,7 @@ nc_api_naming_beat(nc_http_request_t *r)
 
     /* v2's beat answers as v1 does (not enveloped) */
     version = NC_API_V1;
+    root = NULL;
 
     in = nc_pcalloc(r->pool, sizeof(nc_api_naming_instance_t));
     if (in == NULL) {
@@ -1257,36 +1263,17 @@ nc_api_naming_beat(nc_http_request_t *r)
     in->s.name.port = port >= 0 && port <= 65535 ? (nc_uint_t) port : 65536;
 
     if (beat.len) {
-        rc = nc_api_naming_beat_json(r, in, &beat);
+        rc = nc_api_naming_beat_json(r, in, &beat, &root);
         if (rc != NC_OK) {
             return nc_api_end(rc);
         }
     }
 
-    if (in->s.name.cluster.len == 0) {
-        nc_str_set(&in->s.name.cluster, "DEFAULT");
-    }
+    rc = nc_api_naming_beat_instance(r, in, version);
 
-    if (in->s.name.ip.len == 0) {
-        return nc_api_end(nc_api_naming_missing(r, version, "ip"));
-    }
-
-    if (!nc_api_naming_chars(&in->s.name.ip, ".:-_[]%", 128)
-        || in->s.name.port > 65535)
-    {
-        return nc_api_end(nc_api_naming_illegal(r, version,
-                                                in->s.name.port > 65535
-                                                ? "port" : "ip"));
-    }
-
-    if (!nc_api_naming_chars(&in->s.name.cluster, "-_", 64)) {
-        return nc_api_end(nc_api_naming_illegal(r, version, "clusterName"));
-    }
-
-    in->key_len = nc_store_naming_instance_key(in->key, sizeof(in->key),
-                                               &in->s.name);
-    if (in->key_len == 0) {
-        return nc_api_end(nc_api_naming_illegal(r, version, "serviceName"));
+    if (rc != NC_OK) {
+        json_decref(root);
+        return nc_api_end(rc);
     }
 
     sv = nc_store_enter(nc_store);
@@ -1300,14 +1287,24 @@ nc_api_naming_beat(nc_http_request_t *r)
     nc_store_leave(nc_store);
 
     if (rec) {
+        json_decref(root);
         return nc_api_naming_beat_answer(r, interval, 10200);
     }
 
-    if (beat.len == 0) {
+    if (root == NULL) {
         return nc_api_naming_beat_answer(r, 0, 20404);
     }
 
-    /* registered again from the beat, as a new ephemeral instance */
+    /* registered again from the beat, as a new ephemeral instance: the
+     * rest of the beat JSON is read only now (a beat of a known instance,
+     * the common one, needs its name alone) */
+    rc = nc_api_naming_beat_register(r, in, root);
+    json_decref(root);
+
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
     cmd = nc_store_naming_command(r->pool, NC_STORE_NAMING_REGISTER, in->key,
                                   in->key_len, 0, &in->cmd, &len);
     if (cmd == NULL) {
@@ -1318,65 +1315,108 @@ nc_api_naming_beat(nc_http_request_t *r)
 }
 
 
-/* Nacos' RsInfo: ip, port, cluster, weight, metadata (an object) */
+/*
+ * Nacos' RsInfo: ip, port, cluster, weight, metadata (an object).  The
+ * instance's name from it; *root keeps the rest for a registration (the
+ * caller frees it).  The strings point into *root.
+ */
 static nc_int_t
 nc_api_naming_beat_json(nc_http_request_t *r, nc_api_naming_instance_t *in,
-    const nc_str_t *beat)
+    const nc_str_t *beat, json_t **root)
 {
-    char          *dump;
-    json_t        *root, *o;
-    nc_int_t       rc;
-    nc_str_t       meta;
+    json_t        *o;
     json_int_t     port;
     json_error_t   err;
 
-    root = json_loadb((const char *) beat->data, beat->len, 0, &err);
+    *root = json_loadb((const char *) beat->data, beat->len, 0, &err);
 
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
+    if (*root == NULL || !json_is_object(*root)) {
+        if (*root) {
+            json_decref(*root);
+            *root = NULL;
+            err.text[0] = '\0';
+        }
+
         return nc_api_naming_fail(r, in->s.version, NC_HTTP_BAD_REQUEST,
                                   NC_API_NAMING_INVALID,
-                                  "beat is not a JSON object: %s",
-                                  root ? "" : err.text);
+                                  "beat is not a JSON object: %s", err.text);
     }
 
-    rc = NC_OK;
-
-    o = json_object_get(root, "cluster");
+    o = json_object_get(*root, "cluster");
     if (json_is_string(o) && json_string_length(o)) {
         in->s.name.cluster.len = json_string_length(o);
-        in->s.name.cluster.data = nc_pnalloc(r->pool,
-                                             in->s.name.cluster.len);
-        if (in->s.name.cluster.data == NULL) {
-            rc = NC_HTTP_INTERNAL_SERVER_ERROR;
-            goto done;
-        }
-
-        nc_memcpy(in->s.name.cluster.data, json_string_value(o),
-                  in->s.name.cluster.len);
+        in->s.name.cluster.data = (u_char *) json_string_value(o);
     }
 
-    o = json_object_get(root, "ip");
+    o = json_object_get(*root, "ip");
     if (json_is_string(o) && json_string_length(o)) {
         in->s.name.ip.len = json_string_length(o);
-        in->s.name.ip.data = nc_pnalloc(r->pool, in->s.name.ip.len);
-        if (in->s.name.ip.data == NULL) {
-            rc = NC_HTTP_INTERNAL_SERVER_ERROR;
-            goto done;
-        }
-
-        nc_memcpy(in->s.name.ip.data, json_string_value(o),
-                  in->s.name.ip.len);
+        in->s.name.ip.data = (u_char *) json_string_value(o);
     }
 
-    o = json_object_get(root, "port");
+    o = json_object_get(*root, "port");
     if (json_is_integer(o)) {
         port = json_integer_value(o);
         in->s.name.port = port >= 0 && port <= 65535 ? (nc_uint_t) port
                                                      : 65536;
     }
 
-    /* what a registration from this beat would say */
+    return NC_OK;
+}
+
+
+/* the name checked and the instance's key made */
+static nc_int_t
+nc_api_naming_beat_instance(nc_http_request_t *r,
+    nc_api_naming_instance_t *in, nc_uint_t version)
+{
+    if (in->s.name.cluster.len == 0) {
+        nc_str_set(&in->s.name.cluster, "DEFAULT");
+    }
+
+    if (in->s.name.ip.len == 0) {
+        return nc_api_naming_missing(r, version, "ip");
+    }
+
+    if (!nc_api_naming_chars(&in->s.name.ip, ".:-_[]%", 128)
+        || in->s.name.port > 65535)
+    {
+        return nc_api_naming_illegal(r, version, in->s.name.port > 65535
+                                                 ? "port" : "ip");
+    }
+
+    if (!nc_api_naming_chars(&in->s.name.cluster, "-_", 64)) {
+        return nc_api_naming_illegal(r, version, "clusterName");
+    }
+
+    in->key_len = nc_store_naming_instance_key(in->key, sizeof(in->key),
+                                               &in->s.name);
+    if (in->key_len == 0) {
+        return nc_api_naming_illegal(r, version, "serviceName");
+    }
+
+    return NC_OK;
+}
+
+
+/* what a registration from the beat would say: weight, metadata */
+static nc_int_t
+nc_api_naming_beat_register(nc_http_request_t *r,
+    nc_api_naming_instance_t *in, json_t *root)
+{
+    char      *dump;
+    json_t    *o;
+    nc_int_t   rc;
+    nc_str_t   meta;
+
+    /* the name pointed into root: the registration outlives it */
+    in->s.name.ip.data = nc_pstrdup(r->pool, &in->s.name.ip);
+    in->s.name.cluster.data = nc_pstrdup(r->pool, &in->s.name.cluster);
+
+    if (in->s.name.ip.data == NULL || in->s.name.cluster.data == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     in->cmd.time = nc_api_config_now();
     in->cmd.flags = NC_STORE_NAMING_EPHEMERAL | NC_STORE_NAMING_HEALTHY
                     | NC_STORE_NAMING_ENABLED;
@@ -1407,10 +1447,6 @@ nc_api_naming_beat_json(nc_http_request_t *r, nc_api_naming_instance_t *in,
     if (rc == NC_OK) {
         rc = nc_api_naming_preserved(r, in);
     }
-
-done:
-
-    json_decref(root);
 
     return rc;
 }
