@@ -34,7 +34,7 @@ use Time::HiRes qw/ time sleep /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(26);
+my $t = Test::Nacre->new()->plan(31);
 my $json = JSON::PP->new->canonical;
 
 my $g = $t->instance('g');
@@ -319,6 +319,20 @@ for my $p ([ 'big', 'a length' ], [ 'bigchunked', 'chunks' ],
     ($st, $h, $body) = zget('/s/big/300000');
     is($h->{'content-encoding'} // '-', '-', 'a route that does not ask');
 }
+
+# answers no HTTP client can take: 502, not passed on; the daemon goes on
+for my $what (qw/ status header /) {
+    my ($st) = zget("/s/garbage/$what", plain => 1);
+    is($st, 502, "an upstream's invalid answer ($what): 502");
+}
+{
+    my ($st, $h, $body) = zget('/s/garbage/chunk', plain => 1);
+    is("$st " . ($h->{'transfer-encoding'} // ''), '200 chunked',
+        'an invalid chunk after the header: the answer began...');
+    ok(length($body) < 100, '...and is cut short, not passed on');
+}
+my ($after) = zget("/s/after", plain => 1);
+is($after, 200, "and the next request is served");
 
 $_->stop for @b;
 

@@ -76,6 +76,10 @@ package Test::Nacre::Backend;
 #                      "Upgrade: websocket" and Sec-WebSocket-Key
 #   /early             413 "early <name>" as soon as the head is read,
 #                      the body left unread, then the connection closed
+#   /garbage/<what>    an answer no HTTP client can take, then the close:
+#                      "status" (a status line without a code), "header"
+#                      (a 40000-byte header line), "chunk" (a chunk size
+#                      that is not hex)
 #   /count             200, body: the number of requests this backend
 #                      process has received, this one included (exact:
 #                      it is one process; a restart starts from 0)
@@ -905,6 +909,18 @@ sub _handle {
     } elsif ($path eq '/reset') {
         $c->{reset} = 1;
         $c->{rbuf} = '';
+
+    } elsif ($path =~ m{^/garbage/(status|header|chunk)$}) {
+        push @{$c->{queue}}, {
+            status => "HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n",
+            header => "HTTP/1.1 200 OK\r\nX-Big: " . ('x' x 40000)
+                . "\r\nContent-Length: 0\r\n\r\n",
+            chunk => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                . "5\r\nhello\r\nzz\r\n",
+        }->{$1};
+        $c->{closing} = 1;
+        $c->{rbuf} = '';
+        _fill($c);
 
     } elsif ($path eq '/ws') {
         _ws_upgrade($c, $req);
