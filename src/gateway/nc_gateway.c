@@ -625,7 +625,6 @@ nc_gateway_candidate(nc_gateway_ctx_t *ctx, const struct sockaddr *sa,
 }
 
 
-/* the worker's record of an address, made on first sight */
 /* the candidates are no more: their peers may be swept in time */
 static void
 nc_gateway_unlist(nc_gateway_ctx_t *ctx)
@@ -641,6 +640,7 @@ nc_gateway_unlist(nc_gateway_ctx_t *ctx)
 }
 
 
+/* the worker's record of an address, made on first sight */
 static nc_gateway_peer_t *
 nc_gateway_peer(const struct sockaddr *sa, socklen_t len)
 {
@@ -2217,11 +2217,11 @@ nc_gateway_send_header(nc_gateway_ctx_t *ctx)
         /* gzipped, the bytes differ: a strong validator turns weak */
         if (ctx->zs && name.len == 4
             && nc_strncasecmp(name.data, (u_char *) "ETag", 4) == 0
-            && h[i].value.len && h[i].value.data[0] == '"'
-            && nc_buf_append(r->pool, b, "ETag: W/", 8) == NC_OK)
+            && h[i].value.len && h[i].value.data[0] == '"')
         {
-            if (nc_buf_append(r->pool, b, h[i].value.data, h[i].value.len)
-                != NC_OK
+            if (nc_buf_append(r->pool, b, "ETag: W/", 8) != NC_OK
+                || nc_buf_append(r->pool, b, h[i].value.data, h[i].value.len)
+                   != NC_OK
                 || nc_buf_append(r->pool, b, "\r\n", 2) != NC_OK)
             {
                 return NC_ERROR;
@@ -2695,7 +2695,7 @@ nc_gateway_can_retry(nc_gateway_ctx_t *ctx)
     /* a streamed body's bytes that left are not ours to send again */
     if (ctx->responding || ctx->attempts > rt->retries
         || nc_current_msec - ctx->start >= rt->retry_timeout
-        || ctx->body_out)
+        || (r->body_streamed && ctx->body_out))
     {
         return 0;
     }
