@@ -33,6 +33,7 @@ use Test::Nacre;
 use Encode;
 use IO::Select;
 use IO::Socket::INET;
+use IO::Socket::IP;
 use IO::Uncompress::Gunzip qw/ gunzip $GunzipError /;
 use JSON::PP;
 use Time::HiRes qw/ time sleep /;
@@ -43,7 +44,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(163);
+my $t = Test::Nacre->new()->plan(166);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -604,6 +605,40 @@ my ($again) = push_recv(13);
 is($again && $again->{lastRefTime}, $m->{lastRefTime},
     'is sent again, the same, after 10 s');
 ok(!push_recv(1), 'and not a third time soon after');
+
+# an IPv6 subscriber: pushed from an IPv6 socket, its ack taken
+
+SKIP: {
+    my $udp6 = IO::Socket::IP->new(Proto => 'udp', LocalHost => '::1',
+        LocalPort => 0)
+        or skip("no IPv6 loopback here: $!", 3);
+    my $p6 = $udp6->sockport();
+
+    list('a', serviceName => 'pushed6', udpPort => $p6, clientIP => '::1');
+    sleep 0.3;
+    register('a', serviceName => 'pushed6', ip => '10.6.3.1', port => 1,
+        ephemeral => 'false');
+
+    my $sel = IO::Select->new($udp6);
+    my ($d, $from6);
+    $from6 = $udp6->recv($d, 65536) if $sel->can_read(5);
+    my $m6 = defined $d ? eval { $json->decode($d) } : undef;
+    is($m6 && $m6->{type}, 'dom', 'a push to an IPv6 subscriber');
+    $udp6->send($json->encode({ type => 'push-ack',
+        lastRefTime => $m6 ? $m6->{lastRefTime} : 0, data => '' }), 0, $from6)
+        if $from6;
+    ok(!$sel->can_read(11.5), 'acked: not sent again');
+
+    my ($st6, $h6, $b6) = req('a', 'GET',
+        '/nacos/v1/ns/service/subscribers', serviceName => 'pushed6');
+    is(eval { $json->decode($b6)->{subscribers}[0]{addrStr} } // '',
+        "::1:$p6", 'listed by its IPv6 address');
+}
+
+# gone again: the counts below are of the services before it
+req('a', 'DELETE', '/nacos/v1/ns/instance', serviceName => 'pushed6',
+    ip => '10.6.3.1', port => 1, ephemeral => 'false');
+req('a', 'DELETE', '/nacos/v1/ns/service', serviceName => 'pushed6');
 
 # the clients Nacos 2.x names: publishers from the store, subscribers of
 # this node

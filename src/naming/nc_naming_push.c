@@ -53,7 +53,7 @@ struct nc_push_sub_s {
     nc_push_sub_t      *svc_next;        /* in its service's list */
     nc_push_svc_t      *svc;
     uint64_t            hash;
-    struct sockaddr_in  addr;
+    struct sockaddr_in6 addr;            /* IPv4 ones mapped */
     nc_msec_t           seen;            /* its last poll */
     nc_push_dgram_t    *pending;         /* sent, not acked */
     nc_msec_t           sent;
@@ -78,7 +78,9 @@ struct nc_push_svc_s {
 static void nc_naming_push_read(nc_event_t *ev);
 static void nc_naming_push_writable(nc_event_t *ev);
 static void nc_naming_push_ack(const u_char *p, size_t len,
-    const struct sockaddr_in *from);
+    const struct sockaddr_in6 *from);
+static nc_connection_t *nc_naming_push_socket(struct sockaddr *sa,
+    socklen_t len, nc_log_t *log);
 static nc_push_svc_t *nc_naming_push_svc(const u_char *key, size_t len,
     nc_flag_t create);
 static void nc_naming_push_service(nc_store_t *s,
@@ -91,7 +93,8 @@ static void nc_naming_push_forget(nc_push_sub_t *sub);
 
 
 static nc_log_t          *nc_push_log;
-static nc_connection_t   *nc_push_conn;
+static nc_connection_t   *nc_push_conn;         /* IPv4 subscribers' */
+static nc_connection_t   *nc_push_conn6;        /* IPv6 ones' */
 static nc_push_sub_t    **nc_push_subs;
 static nc_push_svc_t    **nc_push_svcs;
 static nc_push_svc_t     *nc_push_changed;
@@ -136,11 +139,11 @@ nc_naming_push_note(u_char *buf, size_t size,
 nc_int_t
 nc_naming_push_init(nc_cycle_t *cycle, nc_log_t *log)
 {
-    nc_fd_t              fd;
     nc_uint_t            i;
     nc_conf_addr_t      *a;
     struct timespec      ts;
     struct sockaddr_in   sin;
+    struct sockaddr_in6  sin6;
 
     nc_push_log = log;
 
@@ -152,54 +155,89 @@ nc_naming_push_init(nc_cycle_t *cycle, nc_log_t *log)
         return NC_ERROR;
     }
 
-    /* pushes leave from the API's first IPv4 address (loopback unless the
-     * operator opened it), so acks come back the way requests do */
+    /* pushes leave from the API's first address of the family (loopback
+     * unless the operator opened it), so acks come back the way requests
+     * do */
     nc_memzero(&sin, sizeof(struct sockaddr_in));
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
+    nc_memzero(&sin6, sizeof(struct sockaddr_in6));
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = in6addr_loopback;
+
     a = cycle->conf->api.listen.elts;
 
-    for (i = 0; i < cycle->conf->api.listen.nelts; i++) {
+    for (i = cycle->conf->api.listen.nelts; i-- > 0; /* void */) {
         if (a[i].sockaddr.ss_family == AF_INET) {
             nc_memcpy(&sin, &a[i].sockaddr, sizeof(struct sockaddr_in));
             sin.sin_port = 0;
-            break;
+
+        } else if (a[i].sockaddr.ss_family == AF_INET6) {
+            nc_memcpy(&sin6, &a[i].sockaddr, sizeof(struct sockaddr_in6));
+            sin6.sin6_port = 0;
         }
     }
 
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-    if (fd == -1 || bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1) {
-        nc_log_error(NC_LOG_ALERT, log, errno,
-                     "naming: the UDP push socket failed: no pushes");
-        if (fd != -1) {
-            (void) close(fd);
-        }
-        return NC_ERROR;
-    }
-
-    nc_push_conn = nc_get_connection(fd, log);
+    nc_push_conn = nc_naming_push_socket((struct sockaddr *) &sin,
+                                         sizeof(sin), log);
     if (nc_push_conn == NULL) {
-        (void) close(fd);
         return NC_ERROR;
     }
 
-    nc_push_conn->read->handler = nc_naming_push_read;
-    nc_push_conn->write->handler = nc_naming_push_writable;
-
-    if (nc_event_add_conn(nc_push_conn) != NC_OK) {
-        nc_free_connection(nc_push_conn);
-        (void) close(fd);
-        nc_push_conn = NULL;
-        return NC_ERROR;
-    }
+    /* a host without IPv6 pushes to IPv4 subscribers alone */
+    nc_push_conn6 = nc_naming_push_socket((struct sockaddr *) &sin6,
+                                          sizeof(sin6), log);
 
     /* push ids: microseconds of the start, then one by one (< 2^53) */
     (void) clock_gettime(CLOCK_REALTIME, &ts);
     nc_push_base = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 
     return NC_OK;
+}
+
+
+static nc_connection_t *
+nc_naming_push_socket(struct sockaddr *sa, socklen_t len, nc_log_t *log)
+{
+    int               fd, on;
+    nc_connection_t  *c;
+
+    fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    on = 1;
+
+    if (fd == -1
+        || (sa->sa_family == AF_INET6
+            && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(int))
+               == -1)
+        || bind(fd, sa, len) == -1)
+    {
+        nc_log_error(sa->sa_family == AF_INET ? NC_LOG_ALERT : NC_LOG_NOTICE,
+                     log, errno, "naming: the UDP push socket (IPv%c) "
+                     "failed: no pushes to such subscribers",
+                     sa->sa_family == AF_INET ? '4' : '6');
+        if (fd != -1) {
+            (void) close(fd);
+        }
+        return NULL;
+    }
+
+    c = nc_get_connection(fd, log);
+    if (c == NULL) {
+        (void) close(fd);
+        return NULL;
+    }
+
+    c->read->handler = nc_naming_push_read;
+    c->write->handler = nc_naming_push_writable;
+
+    if (nc_event_add_conn(c) != NC_OK) {
+        nc_free_connection(c);
+        (void) close(fd);
+        return NULL;
+    }
+
+    return c;
 }
 
 
@@ -213,6 +251,7 @@ nc_naming_push_subscribe(const u_char *p, size_t len, nc_msec_t now)
     nc_push_svc_t   *svc;
     nc_push_sub_t   *sub, **bucket;
     struct in_addr   in;
+    struct in6_addr  in6;
     char             ipbuf[65];
 
     if (nc_push_conn == NULL) {
@@ -257,8 +296,21 @@ nc_naming_push_subscribe(const u_char *p, size_t len, nc_msec_t now)
         nc_memcpy(ipbuf, ip, n);
         ipbuf[n] = '\0';
 
-        if (inet_pton(AF_INET, ipbuf, &in) != 1 || port == 0) {
-            continue;                    /* IPv4 subscribers only */
+        /* an IPv4 subscriber's address is kept mapped (::ffff:a.b.c.d) */
+        if (inet_pton(AF_INET, ipbuf, &in) == 1) {
+            nc_memzero(&in6, sizeof(struct in6_addr));
+            in6.s6_addr[10] = 0xff;
+            in6.s6_addr[11] = 0xff;
+            nc_memcpy(&in6.s6_addr[12], &in, 4);
+
+        } else if (nc_push_conn6 == NULL
+                   || inet_pton(AF_INET6, ipbuf, &in6) != 1)
+        {
+            continue;
+        }
+
+        if (port == 0) {
+            continue;
         }
 
         svc = nc_naming_push_svc(key, klen, 1);
@@ -267,14 +319,15 @@ nc_naming_push_subscribe(const u_char *p, size_t len, nc_msec_t now)
         }
 
         hash = nc_store_key_hash(cl, clen) ^ svc->hash
-               ^ ((uint64_t) in.s_addr << 16 | port) * 0x9e3779b97f4a7c15ULL;
+               ^ (nc_store_key_hash(in6.s6_addr, 16) + port)
+                 * 0x9e3779b97f4a7c15ULL;
 
         bucket = &nc_push_subs[hash & (NC_PUSH_SUB_BUCKETS - 1)];
 
         for (sub = *bucket; sub; sub = sub->next) {
             if (sub->hash == hash && sub->svc == svc
-                && sub->addr.sin_addr.s_addr == in.s_addr
-                && ntohs(sub->addr.sin_port) == port
+                && nc_memcmp(&sub->addr.sin6_addr, &in6, 16) == 0
+                && ntohs(sub->addr.sin6_port) == port
                 && sub->clusters_len == clen
                 && nc_memcmp(sub->clusters, cl, clen) == 0)
             {
@@ -297,9 +350,9 @@ nc_naming_push_subscribe(const u_char *p, size_t len, nc_msec_t now)
 
             sub->hash = hash;
             sub->svc = svc;
-            sub->addr.sin_family = AF_INET;
-            sub->addr.sin_addr = in;
-            sub->addr.sin_port = htons((uint16_t) port);
+            sub->addr.sin6_family = AF_INET6;
+            sub->addr.sin6_addr = in6;
+            sub->addr.sin6_port = htons((uint16_t) port);
             sub->clusters_len = clen;
             nc_memcpy(sub->clusters, cl, clen);
 
@@ -564,16 +617,29 @@ nc_naming_push_dgram(nc_pool_t *pool, const nc_str_t *list,
 static void
 nc_naming_push_send(nc_push_sub_t *sub)
 {
-    nc_push_dgram_t  *d;
+    ssize_t              n;
+    nc_push_dgram_t     *d;
+    struct sockaddr_in   sin;
 
     d = sub->pending;
     sub->sent = nc_current_msec;
 
     /* a full socket buffer: the retry sends it again */
-    if (sendto(nc_push_conn->fd, d->data, d->len, 0,
-               (struct sockaddr *) &sub->addr, sizeof(struct sockaddr_in))
-        == -1 && errno != EAGAIN)
-    {
+    if (IN6_IS_ADDR_V4MAPPED(&sub->addr.sin6_addr)) {
+        nc_memzero(&sin, sizeof(struct sockaddr_in));
+        sin.sin_family = AF_INET;
+        sin.sin_port = sub->addr.sin6_port;
+        nc_memcpy(&sin.sin_addr, &sub->addr.sin6_addr.s6_addr[12], 4);
+
+        n = sendto(nc_push_conn->fd, d->data, d->len, 0,
+                   (struct sockaddr *) &sin, sizeof(struct sockaddr_in));
+
+    } else {
+        n = sendto(nc_push_conn6->fd, d->data, d->len, 0,
+                   (struct sockaddr *) &sub->addr, sizeof(struct sockaddr_in6));
+    }
+
+    if (n == -1 && errno != EAGAIN) {
         nc_log_debug(nc_push_log, "naming: push sendto() failed: %s",
                      strerror(errno));
     }
@@ -585,15 +651,19 @@ nc_naming_push_send(nc_push_sub_t *sub)
 static void
 nc_naming_push_read(nc_event_t *ev)
 {
-    ssize_t             n;
-    socklen_t           len;
-    struct sockaddr_in  from;
-    u_char              buf[2048];
+    ssize_t                   n;
+    socklen_t                 len;
+    nc_connection_t          *c;
+    struct sockaddr_in6       from6;
+    struct sockaddr_storage   from;
+    u_char                    buf[2048];
+
+    c = ev->data;
 
     for ( ;; ) {
         len = sizeof(from);
-        n = recvfrom(nc_push_conn->fd, buf, sizeof(buf), 0,
-                     (struct sockaddr *) &from, &len);
+        n = recvfrom(c->fd, buf, sizeof(buf), 0, (struct sockaddr *) &from,
+                     &len);
 
         if (n == -1) {
             if (errno == EINTR) {
@@ -603,9 +673,26 @@ nc_naming_push_read(nc_event_t *ev)
             return;                      /* EAGAIN, or an ICMP error */
         }
 
-        if (len == sizeof(from) && from.sin_family == AF_INET) {
-            nc_naming_push_ack(buf, (size_t) n, &from);
+        /* as subscribers are kept: IPv4 addresses mapped */
+        if (from.ss_family == AF_INET && len == sizeof(struct sockaddr_in)) {
+            nc_memzero(&from6, sizeof(struct sockaddr_in6));
+            from6.sin6_family = AF_INET6;
+            from6.sin6_port = ((struct sockaddr_in *) &from)->sin_port;
+            from6.sin6_addr.s6_addr[10] = 0xff;
+            from6.sin6_addr.s6_addr[11] = 0xff;
+            nc_memcpy(&from6.sin6_addr.s6_addr[12],
+                      &((struct sockaddr_in *) &from)->sin_addr, 4);
+
+        } else if (from.ss_family == AF_INET6
+                   && len == sizeof(struct sockaddr_in6))
+        {
+            nc_memcpy(&from6, &from, sizeof(struct sockaddr_in6));
+
+        } else {
+            continue;
         }
+
+        nc_naming_push_ack(buf, (size_t) n, &from6);
     }
 }
 
@@ -623,7 +710,8 @@ nc_naming_push_writable(nc_event_t *ev)
  * string (Java).  Whatever else arrives is dropped.
  */
 static void
-nc_naming_push_ack(const u_char *p, size_t len, const struct sockaddr_in *from)
+nc_naming_push_ack(const u_char *p, size_t len,
+    const struct sockaddr_in6 *from)
 {
     uint64_t          id;
     json_t           *root, *type, *ref;
@@ -659,7 +747,9 @@ nc_naming_push_ack(const u_char *p, size_t len, const struct sockaddr_in *from)
     }
 
     for (sub = d->svc->subs; sub; sub = sub->svc_next) {
-        if (sub->pending == d && sub->addr.sin_port == from->sin_port) {
+        if (sub->pending == d && sub->addr.sin6_port == from->sin6_port
+            && nc_memcmp(&sub->addr.sin6_addr, &from->sin6_addr, 16) == 0)
+        {
             nc_naming_push_unref(d);
             sub->pending = NULL;
             nc_push_stats.acks++;
@@ -746,7 +836,7 @@ nc_naming_push_subscribers(const u_char *key, size_t len, u_char *buf,
     nc_uint_t        i;
     nc_push_svc_t   *svc, *one;
     nc_push_sub_t   *sub;
-    char             ip[INET_ADDRSTRLEN];
+    char             ip[INET6_ADDRSTRLEN];
 
     if (nc_push_conn == NULL) {
         return 0;
@@ -765,8 +855,14 @@ nc_naming_push_subscribers(const u_char *key, size_t len, u_char *buf,
              svc = one ? NULL : svc->next)
         {
             for (sub = svc->subs; sub; sub = sub->svc_next) {
-                (void) inet_ntop(AF_INET, &sub->addr.sin_addr, ip,
-                                 sizeof(ip));
+                if (IN6_IS_ADDR_V4MAPPED(&sub->addr.sin6_addr)) {
+                    (void) inet_ntop(AF_INET,
+                                     &sub->addr.sin6_addr.s6_addr[12], ip,
+                                     sizeof(ip));
+                } else {
+                    (void) inet_ntop(AF_INET6, &sub->addr.sin6_addr, ip,
+                                     sizeof(ip));
+                }
 
                 need = svc->len + 1 + strlen(ip) + 6 + 1
                        + sub->clusters_len + 1;
@@ -778,7 +874,7 @@ nc_naming_push_subscribers(const u_char *key, size_t len, u_char *buf,
                 p = nc_cpymem(p, svc->key, svc->len);
                 *p++ = NC_STORE_NAMING_SEP;
                 p += sprintf((char *) p, "%s:%u", ip,
-                             (unsigned) ntohs(sub->addr.sin_port));
+                             (unsigned) ntohs(sub->addr.sin6_port));
                 *p++ = NC_STORE_NAMING_SEP;
                 p = nc_cpymem(p, sub->clusters, sub->clusters_len);
                 *p++ = '\n';
