@@ -18,6 +18,7 @@
 
 
 #define NC_AUTH_CACHE_SLOTS   256          /* a power of two */
+#define NC_AUTH_TOKEN_SLOTS   1024         /* a power of two */
 #define NC_AUTH_LOGIN_BURST   5            /* failures, then one a second */
 
 /*
@@ -33,6 +34,21 @@ typedef struct {
     uint64_t                hash;          /* of user, 0, password */
     uint64_t                revision;      /* of the user's record */
 } nc_auth_cached_t;
+
+
+/*
+ * A token verified: a client sends the same one with every request, and
+ * its HMAC need not be worked out again.  Kept by the keyed hash of the
+ * token (the worker's secret key: a forged token cannot aim at a slot)
+ * and the revision of the signing key it was verified with.
+ */
+typedef struct {
+    uint64_t                hash;
+    uint64_t                key_revision;
+    uint64_t                exp;
+    size_t                  user_len;
+    u_char                  user[NC_AUTH_USER_MAX_LEN];
+} nc_auth_token_cached_t;
 
 
 typedef struct {
@@ -114,6 +130,7 @@ static nc_int_t nc_auth_forbidden(nc_http_request_t *r, nc_uint_t status,
 static nc_conf_auth_t      *nc_auth_conf;
 static nc_auth_limiter_t   *nc_auth_limiter;
 static nc_auth_cached_t     nc_auth_cache[NC_AUTH_CACHE_SLOTS];
+static nc_auth_token_cached_t  nc_auth_tokens[NC_AUTH_TOKEN_SLOTS];
 static nc_queue_t           nc_auth_inflight;      /* verifying: kdf */
 static nc_log_t            *nc_auth_log;
 static u_char               nc_auth_cache_key[16];
@@ -241,8 +258,10 @@ static nc_int_t
 nc_auth_identify(nc_http_request_t *r, nc_auth_ctx_t *ctx, nc_uint_t level,
     const char **why)
 {
+    uint64_t                  h, now, exp;
     nc_int_t                  rc;
     nc_str_t                  token, user, password;
+    nc_auth_token_cached_t   *slot;
     const nc_store_record_t  *key;
 
     token.len = 0;
@@ -275,20 +294,41 @@ nc_auth_identify(nc_http_request_t *r, nc_auth_ctx_t *ctx, nc_uint_t level,
             return NC_ERROR;
         }
 
-        ctx->user_len = sizeof(ctx->user);
+        now = (uint64_t) time(NULL);
+        h = nc_auth_siphash(nc_auth_cache_key, token.data, token.len);
+        slot = &nc_auth_tokens[h & (NC_AUTH_TOKEN_SLOTS - 1)];
 
-        rc = nc_auth_token_verify(nc_store_record_value(key), token.data,
-                                  token.len, (uint64_t) time(NULL),
-                                  ctx->user, &ctx->user_len, NULL);
+        if (slot->hash == h && slot->key_revision == key->revision) {
+            if (slot->exp <= now) {
+                *why = "token expired!";
+                return NC_ERROR;
+            }
 
-        if (rc == NC_DECLINED) {
-            *why = "token expired!";
-            return NC_ERROR;
-        }
+            nc_memcpy(ctx->user, slot->user, slot->user_len);
+            ctx->user_len = slot->user_len;
 
-        if (rc != NC_OK) {
-            *why = "token invalid!";
-            return NC_ERROR;
+        } else {
+            ctx->user_len = sizeof(ctx->user);
+
+            rc = nc_auth_token_verify(nc_store_record_value(key), token.data,
+                                      token.len, now, ctx->user,
+                                      &ctx->user_len, &exp);
+
+            if (rc == NC_DECLINED) {
+                *why = "token expired!";
+                return NC_ERROR;
+            }
+
+            if (rc != NC_OK) {
+                *why = "token invalid!";
+                return NC_ERROR;
+            }
+
+            slot->hash = h;
+            slot->key_revision = key->revision;
+            slot->exp = exp;
+            slot->user_len = ctx->user_len;
+            nc_memcpy(slot->user, ctx->user, ctx->user_len);
         }
 
         /* a deleted user's tokens die with it */
