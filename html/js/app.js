@@ -71,12 +71,22 @@ async function render() {
         return;
     }
 
+    // aria-busy until the page has its data; seq tells renders apart
+    const main = document.getElementById('main');
+    main.setAttribute('aria-busy', 'true');
+    main.dataset.path = path;
+    main.dataset.seq = String(mine);
+
     try {
         await fn(params, () => mine === seq);
     } catch (e) {
         // an identity refusal has already moved us to the login page
         if (mine === seq && !location.hash.startsWith('#/login')) {
-            document.getElementById('main').appendChild(errorBox(e));
+            main.appendChild(errorBox(e));
+        }
+    } finally {
+        if (mine === seq) {
+            main.removeAttribute('aria-busy');
         }
     }
 }

@@ -196,7 +196,7 @@ export async function detail(p, current) {
     main.appendChild(listing(item.content || ''));
 
     if (beta) {
-        main.appendChild(h('section', { class: 'panel' },
+        main.appendChild(h('section', { class: 'panel', id: 'gray' },
             h('h2', null, 'Gray release'),
             h('p', null, 'Served to ', h('span', { class: 'mono' },
               beta.betaIps), ' instead of the content above.'),

@@ -57,11 +57,8 @@ export function editor(label, id, value, opts = {}) {
     return wrap;
 }
 
-// a read-only listing with line numbers, for the detail pages
+// a read-only listing, numbered by CSS so that a copy takes the text only
 export function listing(text) {
-    const lines = String(text).split('\n');
-    return h('pre', { class: 'listing' }, lines.map((l, i) =>
-        h('span', { class: 'line' },
-            h('span', { class: 'ln', 'aria-hidden': 'true' }, String(i + 1)),
-            l + '\n')));
+    return h('pre', { class: 'listing' }, String(text).split('\n').map(l =>
+        h('code', { class: 'line' }, l)));
 }
