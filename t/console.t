@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(73);
+my $t = Test::Nacre->new()->plan(83);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -77,8 +77,30 @@ api:
   root: $html
 EOF
 
-$n->run();
-$s->run();
+# a cluster of three, for the members' Raft state
+for my $i (1 .. 3) {
+    my $c = $t->instance("c$i");
+    $c->write_file('cluster.key', "the secret of the console's cluster\n");
+    $c->write_file('admin.pw', "$password\n");
+    $c->write_file_expand('nacre.yaml', <<"EOF");
+daemon: false
+worker_processes: 1
+auth:
+  admin_password_file: admin.pw
+api:
+  listen: 127.0.0.1:%%PORT_895$i%%
+  root: $html
+cluster:
+  self: 127.0.0.1:%%PORT_796$i%%
+  members: [127.0.0.1:%%PORT_7961%%, 127.0.0.1:%%PORT_7962%%,
+            127.0.0.1:%%PORT_7963%%]
+  secret_file: cluster.key
+  election_timeout: 1s
+  heartbeat_interval: 100ms
+EOF
+}
+
+$_->run() for $n, $s, map { $t->instance("c$_") } 1 .. 3;
 
 ###############################################################################
 
@@ -115,6 +137,26 @@ ok($t->wait_until(sub { login($port{api}, 'nacos', $password) }, 20),
 $t->wait_until(sub { login($port{short}, 'nacos', $password) }, 20);
 
 my $tok = login($port{api}, 'nacos', $password);
+
+# the cluster's leader, once there is one and it has its admin
+my $leader;
+ok($t->wait_until(sub {
+    for my $i (1 .. 3) {
+        my $p = port(8950 + $i);
+        my $ctok = login($p, 'nacos', $password) or next;
+        my ($st, $b) = req('GET', '/v1/cluster/raft', port => $p,
+            token => $ctok);
+        my $r = eval { $json->decode($b) } or next;
+        if (($r->{role} // '') eq 'leader'
+            && (grep { ($_->{role} // '') eq 'follower' }
+                @{ $r->{members} }) == 2)
+        {
+            $leader = $p;
+            return 1;
+        }
+    }
+    return 0;
+}, 30), 'the cluster has a leader and two followers');
 
 # the console's files are served, the page itself needs no identity
 
@@ -154,6 +196,7 @@ my $cfg = $json->encode({
     short => "http://127.0.0.1:$port{short}",
     gateway => "http://127.0.0.1:$port{gw}",
     backendPort => $port{backend},
+    leader => "http://127.0.0.1:" . ($leader // port(8951)),
     password => $password,
     newPassword => 'alice-pass-2',
     shots => $shots,
@@ -250,6 +293,13 @@ like($f{cluster_props}, qr/Commit index\d+Applied index\d+Last log index\d+Snaps
     'cluster: commit, applied, last, snapshot');
 like(join('|', @{ $f{members} // [] }), qr/leader/, 'cluster: members');
 
+like(join('|', @{ $f{cluster_members} // [] }),
+    qr/^(?=.*leader \d+ 0 yes)(?=(?:.*follower \d+ \d+ yes){2})/,
+    'a cluster of three: the leader, two followers, match and lag');
+is($f{cluster_role}, 'leader', 'a cluster of three: this member leads');
+like($f{cluster_self}, qr/^127\.0\.0\.1:\d+ \(id [0-9a-f]+\)$/,
+    'a cluster of three: this member\'s address');
+
 # gateway
 
 like($f{route_bad_json}, qr/not valid JSON/, 'route: bad JSON');
@@ -285,6 +335,17 @@ like(join('|', @{ $f{namespaces} // [] }), qr/Stagingstagingbefore production020
 like(join('|', @{ $f{ns_options} // [] }), qr/Staging \(staging\)/,
     'namespace in the selector');
 
+# the namespace selector, a laptop screen
+
+is($f{ns_configs}, 'No configuration matches.', 'another namespace: empty');
+is($f{ns_item}, 'staging', 'an item made in the chosen namespace');
+is($f{ns_public}, 'config data not exist', 'not in the public one');
+($st, $b) = req('GET', '/nacos/v1/cs/configs?dataId=staging.properties'
+    . '&group=DEFAULT_GROUP&tenant=staging', token => $tok);
+is($b, 'stage=1', 'the API has it in staging');
+is($f{narrow_overflow}, 0, '1024 px wide: the service page fits');
+is($f{narrow_overflow_configs}, 0, '1024 px wide: the config list fits');
+
 # keyboard, accessibility
 
 is($f{kbd_current}, 'Services', 'keyboard: the navigation');
@@ -304,8 +365,8 @@ like($f{expired_hash}, qr{^#/login}, 'an expired token: the login page');
 is($f{expired_relogin}, 'Services', 'logged in again, where it was');
 
 my @png = map { "$shots/$_.png" } qw/login configs config-edit config-detail
-    config-history services service-detail cluster gateway-edit-error
-    gateway users roles permissions namespaces/;
+    config-history services service-detail cluster cluster-3 gateway-edit-error
+    gateway users roles permissions namespaces service-detail-1024/;
 is(join(' ', grep { !-s $_ } @png), '', 'screenshots in objs/console/');
 
 diag(sprintf('console.t: the browser part took %d s', time() - $started));

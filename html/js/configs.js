@@ -139,7 +139,7 @@ function importForm(box, done) {
 
     return h('section', { id: 'import', class: 'panel' },
         h('h2', null, 'Import'),
-        h('form', { onsubmit: async e => {
+        h('form', { class: 'row', onsubmit: async e => {
             e.preventDefault();
             const f = file.input.files[0];
             if (!f) {

@@ -129,7 +129,13 @@ export async function detail(p, current) {
             JSON.stringify(s.metadata || {}))));
 
     const instances = inst.list || [];
-    const clusters = svc.clusters || [];
+    // a cluster an instance names is shown even without a record of its own
+    const clusters = (svc.clusters || []).slice();
+    for (const i of instances) {
+        if (!clusters.some(c => c.name === i.clusterName)) {
+            clusters.push({ name: i.clusterName });
+        }
+    }
 
     main.appendChild(h('h2', null, 'Clusters'));
     main.appendChild(table('Clusters', [

@@ -74,10 +74,20 @@ async function settle(page, path, action) {
     }, [before, path]);
 }
 
-// to a page of the console, by its address
-function open(page, hash) {
-    return settle(page, hash.split('?')[0],
-                  () => page.goto(cfg.base + '/nacos/#' + hash));
+// to a page of the console, by its address (where it is already: again)
+async function open(page, hash) {
+    const url = cfg.base + '/nacos/#' + hash;
+    const path = hash.split('?')[0];
+
+    if (page.url() !== url) {
+        return settle(page, path, () => page.goto(url));
+    }
+
+    await page.reload();
+    await page.waitForFunction(p => {
+        const m = document.getElementById('main');
+        return m.dataset.path === p && !m.hasAttribute('aria-busy');
+    }, path);
 }
 
 // the API, with the console's token, for what a client does meanwhile
@@ -291,6 +301,26 @@ async function apiCall(page, method, path, form) {
         await shot(page, 'cluster');
     });
 
+    await step('cluster of three', async () => {
+        const p3 = await context.newPage();
+        await login(p3, cfg.leader, cfg.password);
+        await p3.waitForSelector('main[data-path="/configs"]');
+        await settle(p3, '/cluster',
+            () => p3.goto(cfg.leader + '/nacos/#/cluster'));
+        facts.cluster_role = await text(p3, '#raft-role');
+        facts.cluster_self = await text(p3,
+            'dl.props dt:has-text("This member") + dd');
+        const rows = p3.locator('h2:has-text("Members") ~ table tbody tr');
+        facts.cluster_members = [];
+        for (let i = 0; i < await rows.count(); i++) {
+            // id, address, role, match, lag, connected
+            const c = await rows.nth(i).locator('td').allTextContents();
+            facts.cluster_members.push(c.slice(2, 6).join(' '));
+        }
+        await shot(p3, 'cluster-3');
+        await p3.close();
+    });
+
     /* gateway: validation errors shown, a route made, its counters */
 
     await step('gateway', async () => {
@@ -404,6 +434,40 @@ async function apiCall(page, method, path, form) {
         facts.ns_options = await page.locator('#namespace option')
             .allTextContents();
         await shot(page, 'namespaces');
+    });
+
+    /* the namespace selector: the pages work in the chosen one */
+
+    await step('namespace switch', async () => {
+        await open(page, '/configs');
+        await settle(page, '/configs',
+            () => page.selectOption('#namespace', 'staging'));
+        facts.ns_configs = await text(page, 'main p.empty');
+        await settle(page, '/config/edit',
+            () => page.click('a:has-text("Create configuration")'));
+        await page.fill('input[name=dataId]', 'staging.properties');
+        await page.fill('textarea[name=content]', 'stage=1');
+        await settle(page, '/config',
+            () => page.click('form.edit button[type=submit]'));
+        facts.ns_item = await text(page,
+            'dl.props dt:has-text("Namespace") + dd');
+        await settle(page, '/config',
+            () => page.selectOption('#namespace', ''));
+        facts.ns_public = await text(page, 'main .notice.error');
+    });
+
+    /* a laptop screen: nothing wider than the window */
+
+    await step('narrow', async () => {
+        await page.setViewportSize({ width: 1024, height: 700 });
+        await open(page, '/service?name=shop');
+        facts.narrow_overflow = await page.evaluate(() =>
+            document.documentElement.scrollWidth - window.innerWidth);
+        await shot(page, 'service-detail-1024');
+        await open(page, '/configs');
+        facts.narrow_overflow_configs = await page.evaluate(() =>
+            document.documentElement.scrollWidth - window.innerWidth);
+        await page.setViewportSize({ width: 1366, height: 768 });
     });
 
     /* keyboard: the navigation is reachable and marks the current page */
