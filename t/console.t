@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(83);
+my $t = Test::Nacre->new()->plan(85);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -284,6 +284,11 @@ like($f{weight_flash}, qr/set to 3/, 'weight saved');
 my $inst = (eval { $json->decode($b) } // {})->{list}[0] // {};
 ok(defined $inst->{enabled} && !$inst->{enabled}, 'the API: disabled');
 is($inst->{weight}, 3, 'the API: weight 3');
+
+like($f{service_props}, qr/Protect threshold0\.5Metadata\{"team":"shop"\}/,
+    'service settings saved');
+($st, $b) = req('GET', '/nacos/v1/ns/service?serviceName=shop', token => $tok);
+like($b, qr/"protectThreshold":0\.5/, 'the API: protect threshold');
 
 # cluster
 

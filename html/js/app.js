@@ -179,7 +179,6 @@ function loginPage(params) {
     main.classList.add('narrow');
     main.appendChild(box);
     main.appendChild(form);
-    (api.session() ? user.input : pass.input).focus();
     pass.input.focus();
 }
 

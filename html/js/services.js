@@ -128,6 +128,8 @@ export async function detail(p, current) {
         h('dt', null, 'Metadata'), h('dd', { class: 'mono' },
             JSON.stringify(s.metadata || {}))));
 
+    main.appendChild(settings(s, ids, box, () => detail(p, current)));
+
     const instances = inst.list || [];
     // a cluster an instance names is shown even without a record of its own
     const clusters = (svc.clusters || []).slice();
@@ -136,6 +138,11 @@ export async function detail(p, current) {
             clusters.push({ name: i.clusterName });
         }
     }
+
+    const checker = name => {
+        const c = clusters.find(x => x.name === name);
+        return c && c.healthChecker ? c.healthChecker.type : '';
+    };
 
     main.appendChild(h('h2', null, 'Clusters'));
     main.appendChild(table('Clusters', [
@@ -154,9 +161,21 @@ export async function detail(p, current) {
         { title: 'Cluster', render: i => i.clusterName },
         { title: 'Kind', render: i => (i.ephemeral ? 'ephemeral'
                                                    : 'persistent') },
-        { title: 'Health', render: i => h('span', {
+        { title: 'Health', render: i => [h('span', {
             class: i.healthy ? 'good' : 'bad' },
-            i.healthy ? 'healthy' : 'unhealthy') },
+            i.healthy ? 'healthy' : 'unhealthy'),
+            !i.ephemeral && checker(i.clusterName) === 'NONE'
+                ? [' ', button(i.healthy ? 'Mark unhealthy' : 'Mark healthy',
+                    async e => {
+                        await busy(e.target, box, async () => {
+                            await api.call(NS + '/health/instance', {
+                                method: 'PUT', form: { ...ids,
+                                clusterName: i.clusterName, ip: i.ip,
+                                port: i.port, healthy: !i.healthy } });
+                            await detail(p, current);
+                        });
+                    })]
+                : null] },
         { title: 'State', render: i => (i.enabled ? 'enabled' : 'disabled') },
         { title: 'Weight', render: i => weight(i, ids, box) },
         { title: 'Metadata', class: 'mono', render: i =>
@@ -183,6 +202,30 @@ export async function detail(p, current) {
             { title: 'Application', render: x => x.app || '' },
         ], subs.subscribers || [], 'No subscriber.'));
     }
+}
+
+// protect threshold and metadata (PUT /nacos/v1/ns/service)
+function settings(s, ids, box, done) {
+    const fThreshold = field('Protect threshold (0 to 1)', 'protectThreshold',
+        { type: 'number', value: String(s.protectThreshold || 0), min: '0',
+          max: '1', step: '0.01' });
+    const fMeta = field('Metadata (JSON object)', 'metadata',
+        { value: JSON.stringify(s.metadata || {}) });
+    const save = h('button', { type: 'submit' }, 'Save settings');
+
+    return h('details', { class: 'panel' },
+        h('summary', null, 'Edit the service\'s settings'),
+        h('form', { class: 'row', onsubmit: async e => {
+            e.preventDefault();
+            await busy(save, box, async () => {
+                JSON.parse(fMeta.input.value || '{}');
+                await api.call(NS + '/service', { method: 'PUT', form: {
+                    ...ids, protectThreshold: fThreshold.input.value,
+                    metadata: fMeta.input.value } });
+                flash('Saved the settings of ' + s.name + '.');
+                await done();
+            });
+        } }, fThreshold, fMeta, save));
 }
 
 // what is named changes, the rest of the instance stays (PATCH)

@@ -287,6 +287,12 @@ async function apiCall(page, method, path, form) {
         facts.weight_flash = await text(page, '#status');
         facts.unlabelled_service = await unlabelled(page);
         await shot(page, 'service-detail');
+        await page.click('summary:has-text("settings")');
+        await page.fill('input[name=protectThreshold]', '0.5');
+        await page.fill('input[name=metadata]', '{"team":"shop"}');
+        await page.click('button:has-text("Save settings")');
+        await page.waitForSelector('dl.props dd:text-is("0.5")');
+        facts.service_props = await text(page, 'dl.props');
     });
 
     /* cluster */
