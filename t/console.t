@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(85);
+my $t = Test::Nacre->new()->plan(89);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -345,6 +345,12 @@ like(join('|', @{ $f{ns_options} // [] }), qr/Staging \(staging\)/,
 is($f{ns_configs}, 'No configuration matches.', 'another namespace: empty');
 is($f{ns_item}, 'staging', 'an item made in the chosen namespace');
 is($f{ns_public}, 'config data not exist', 'not in the public one');
+is($f{export_name}, 'nacos_config_export_staging.zip', 'exported');
+is($f{export_head}, 'PK', 'exported: a zip');
+is($f{imported}, 'Imported 1, skipped 0, failed 0.', 'imported');
+($st, $b) = req('GET', '/nacos/v1/cs/configs?dataId=staging.properties'
+    . '&group=DEFAULT_GROUP', token => $tok);
+is($b, 'stage=1', 'the API has the imported item');
 ($st, $b) = req('GET', '/nacos/v1/cs/configs?dataId=staging.properties'
     . '&group=DEFAULT_GROUP&tenant=staging', token => $tok);
 is($b, 'stage=1', 'the API has it in staging');

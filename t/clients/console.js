@@ -457,9 +457,29 @@ async function apiCall(page, method, path, form) {
             () => page.click('form.edit button[type=submit]'));
         facts.ns_item = await text(page,
             'dl.props dt:has-text("Namespace") + dd');
-        await settle(page, '/config',
+
+        // export the namespace: a zip
+        await open(page, '/configs');
+        const [dl] = await Promise.all([page.waitForEvent('download'),
+            page.click('button:has-text("Export")')]);
+        const zip = `${cfg.shots}/export-staging.zip`;
+        await dl.saveAs(zip);
+        facts.export_name = dl.suggestedFilename();
+        facts.export_head = require('fs').readFileSync(zip)
+            .subarray(0, 2).toString();
+
+        await settle(page, '/configs',
             () => page.selectOption('#namespace', ''));
+        await open(page, '/config?dataId=staging.properties');
         facts.ns_public = await text(page, 'main .notice.error');
+
+        // and import it into the public one
+        await open(page, '/configs');
+        await page.setInputFiles('#import input[type=file]', zip);
+        await page.selectOption('#import select[name=policy]', 'SKIP');
+        await page.click('#import button[type=submit]');
+        await page.waitForSelector('#import .notice');
+        facts.imported = await text(page, '#import .notice');
     });
 
     /* a laptop screen: nothing wider than the window */
