@@ -7,6 +7,7 @@ import { h, page, field, table, pager, button, link, route, go, busy, ask,
 
 const NS = '/nacos/v1/ns';
 const GROUP = 'DEFAULT_GROUP';
+const SIZE = 100;                   // instances on a page
 
 /* --- list --------------------------------------------------------------- */
 
@@ -96,6 +97,7 @@ function createForm() {
 export async function detail(p, current) {
     const name = p.name;
     const group = p.group || GROUP;
+    const pageNo = Math.max(1, parseInt(p.pageNo, 10) || 1);
     const box = h('div');
     const ids = { serviceName: name, groupName: group,
                   namespaceId: api.namespace() };
@@ -109,7 +111,7 @@ export async function detail(p, current) {
             serviceName: group + '@@' + name,
             namespaceId: api.namespace() } }),
         api.call(NS + '/catalog/instances', { query: { ...ids,
-            pageNo: 1, pageSize: 500 } }),
+            pageNo, pageSize: SIZE } }),
         api.call(NS + '/service/subscribers', { query: { ...ids,
             pageNo: 1, pageSize: 100 } }).catch(e => ({ error: e })),
     ]);
@@ -149,7 +151,9 @@ export async function detail(p, current) {
         { title: 'Cluster', render: c => c.name },
         { title: 'Health check', render: c => (c.healthChecker
                                                ? c.healthChecker.type : '') },
-        { title: 'Instances', class: 'num', render: c => instances.filter(
+        { title: 'Instances' + ((inst.count || 0) > SIZE ? ' (this page)'
+                                                           : ''),
+          class: 'num', render: c => instances.filter(
             i => i.clusterName === c.name).length },
         { title: 'Metadata', class: 'mono', render: c =>
             JSON.stringify(c.metadata || {}) },
@@ -190,6 +194,10 @@ export async function detail(p, current) {
                 });
             }, i.enabled ? 'danger' : '') },
     ], instances, 'No instance.'));
+    if ((inst.count || 0) > SIZE) {
+        main.appendChild(pager(pageNo, SIZE, inst.count,
+            n => go('/service', { ...p, pageNo: n })));
+    }
 
     main.appendChild(h('h2', null, 'Subscribers'));
     if (subs.error) {
