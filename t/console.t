@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(89);
+my $t = Test::Nacre->new()->plan(91);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -285,6 +285,8 @@ my $inst = (eval { $json->decode($b) } // {})->{list}[0] // {};
 ok(defined $inst->{enabled} && !$inst->{enabled}, 'the API: disabled');
 is($inst->{weight}, 3, 'the API: weight 3');
 
+like($f{by_hand}, qr/ persistent unhealthy Mark healthy disabled /,
+    'health set by hand once the checker is NONE');
 like($f{service_props}, qr/Protect threshold0\.5Metadata\{"team":"shop"\}/,
     'service settings saved');
 ($st, $b) = req('GET', '/nacos/v1/ns/service?serviceName=shop', token => $tok);
@@ -310,6 +312,10 @@ like($f{cluster_self}, qr/^127\.0\.0\.1:\d+ \(id [0-9a-f]+\)$/,
 like($f{route_bad_json}, qr/not valid JSON/, 'route: bad JSON');
 like($f{route_bad_regex}, qr/^HTTP 400: "path": missing closing parenthesis/,
     'route: the server\'s regex error shown');
+is($json->encode($f{route_json} // {}),
+    '{"methods":["GET","POST"],"path":"/shop/","strip_prefix":true,'
+    . '"upstream":{"service":{"group":"DEFAULT_GROUP","name":"web"}}}',
+    'route: the common fields written into the JSON');
 is($f{register_web}, '200 ok', 'the route\'s service registered');
 is($f{proxied0}, '200 hello from shop /hello', 'the route proxies');
 my @cells = @{ $f{route_cells} // [] };
@@ -362,7 +368,7 @@ is($f{narrow_overflow_configs}, 0, '1024 px wide: the config list fits');
 is($f{kbd_current}, 'Services', 'keyboard: the navigation');
 like($f{kbd_focus}, qr/^H1 Services/, 'keyboard: focus on the new page');
 is(join(',', map { @{ $f{"unlabelled_$_"} // ['?'] } }
-    qw/login configs edit services service users/), '',
+    qw/login configs edit services service users gateway/), '',
     'every field has a label');
 
 # errors, logout, expiry

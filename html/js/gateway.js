@@ -111,6 +111,7 @@ export async function edit(p, current) {
               + ' strip_prefix, rewrite, request_headers, response_headers,'
               + ' rate_limit, token: see man nacre.' });
     const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
+    const quick = quickFields(rt, fJson.input, box);
 
     main.appendChild(box);
     main.appendChild(h('form', { class: 'edit', onsubmit: async e => {
@@ -146,8 +147,89 @@ export async function edit(p, current) {
         if (box.firstChild) {
             fJson.input.focus();
         }
-    } }, fId, fJson, h('div', { class: 'buttons' }, save,
+    } }, fId, quick, fJson, h('div', { class: 'buttons' }, save,
         h('a', { class: 'button', href: route('/gateway') }, 'Cancel'))));
 
     (editing ? fJson.input : fId.input).focus();
+}
+
+
+// the common keys as fields, written into the JSON (other keys are kept)
+function quickFields(rt, json, box) {
+    const up = rt.upstream || {};
+    const svc = up.service || {};
+    const fPath = field('Path', 'q-path', { value: rt.path || '' });
+    const fType = field('Path match', 'q-path-type', { type: 'select',
+        options: ['prefix', 'exact', 'regex'],
+        value: rt.path_type || 'prefix' });
+    const fHosts = field('Hosts (comma separated)', 'q-hosts',
+        { value: (rt.hosts || []).join(',') });
+    const fMethods = field('Methods (comma separated)', 'q-methods',
+        { value: (rt.methods || []).join(',') });
+    const fService = field('Service', 'q-service', { value: svc.name || '' });
+    const fGroup = field('Group', 'q-group', { value: svc.group || '' });
+    const fNodes = field('Or nodes (address[=weight], comma separated)',
+        'q-nodes', { value: (up.nodes || []).map(n => n.address
+            + (n.weight ? '=' + n.weight : '')).join(',') });
+    const fStrip = field('Strip the prefix', 'q-strip', { type: 'checkbox',
+        checked: !!rt.strip_prefix });
+
+    const list = v => v.split(',').map(x => x.trim()).filter(x => x);
+
+    const apply = button('Write into the JSON', () => {
+        clear(box);
+        let r;
+        try {
+            r = JSON.parse(json.value || '{}');
+        } catch (e) {
+            box.appendChild(notice('error',
+                'The route is not valid JSON: ' + e.message));
+            return;
+        }
+
+        const set = (k, v) => {
+            if (v === '' || v === false || (Array.isArray(v) && !v.length)) {
+                delete r[k];
+            } else {
+                r[k] = v;
+            }
+        };
+
+        set('path', fPath.input.value.trim());
+        set('path_type', fType.input.value === 'prefix'
+                         ? '' : fType.input.value);
+        set('hosts', list(fHosts.input.value));
+        set('methods', list(fMethods.input.value).map(m => m.toUpperCase()));
+        set('strip_prefix', fStrip.input.checked);
+
+        const u = { ...(r.upstream || {}) };
+        const nodes = list(fNodes.input.value).map(n => {
+            const [address, weight] = n.split('=');
+            return weight ? { address, weight: Number(weight) }
+                          : { address };
+        });
+        if (fService.input.value.trim()) {
+            u.service = { ...(u.service || {}),
+                          name: fService.input.value.trim() };
+            if (fGroup.input.value.trim()) {
+                u.service.group = fGroup.input.value.trim();
+            } else {
+                delete u.service.group;
+            }
+            delete u.nodes;
+        } else if (nodes.length) {
+            u.nodes = nodes;
+            delete u.service;
+        }
+        r.upstream = u;
+
+        json.value = JSON.stringify(r, null, 2);
+        json.dispatchEvent(new Event('input'));
+        flash('Written into the JSON: check it, then save.');
+    });
+
+    return h('fieldset', { class: 'panel quick' },
+        h('legend', null, 'Common settings'),
+        h('div', { class: 'row' }, fPath, fType, fHosts, fMethods),
+        h('div', { class: 'row' }, fService, fGroup, fNodes, fStrip, apply));
 }

@@ -149,8 +149,8 @@ export async function detail(p, current) {
     main.appendChild(h('h2', null, 'Clusters'));
     main.appendChild(table('Clusters', [
         { title: 'Cluster', render: c => c.name },
-        { title: 'Health check', render: c => (c.healthChecker
-                                               ? c.healthChecker.type : '') },
+        { title: 'Health check', render: c => checkerForm(c, ids, box,
+                                                          () => detail(p, current)) },
         { title: 'Instances' + ((inst.count || 0) > SIZE ? ' (this page)'
                                                            : ''),
           class: 'num', render: c => instances.filter(
@@ -210,6 +210,27 @@ export async function detail(p, current) {
             { title: 'Application', render: x => x.app || '' },
         ], subs.subscribers || [], 'No subscriber.'));
     }
+}
+
+// a cluster's health checker: {"type":"TCP"}, {"type":"HTTP","path":..,
+// "expectedResponseCode":..} or {"type":"NONE"} (health set by hand)
+function checkerForm(c, ids, box, done) {
+    const input = h('input', { type: 'text', class: 'checker mono',
+        value: JSON.stringify(c.healthChecker || { type: 'TCP' }),
+        'aria-label': 'Health checker of cluster ' + c.name });
+    const save = button('Save', async e => {
+        await busy(e.target, box, async () => {
+            await api.call(NS + '/cluster', { method: 'PUT', form: {
+                ...ids, clusterName: c.name,
+                checkPort: c.defaultCheckPort || 80,
+                useInstancePort4Check: c.useIPPort4Check !== false,
+                healthChecker: input.value,
+                metadata: JSON.stringify(c.metadata || {}) } });
+            flash('Health check of cluster ' + c.name + ' saved.');
+            await done();
+        });
+    });
+    return h('span', { class: 'inline' }, input, save);
 }
 
 // protect threshold and metadata (PUT /nacos/v1/ns/service)

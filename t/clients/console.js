@@ -282,11 +282,23 @@ async function apiCall(page, method, path, form) {
         facts.disabled = await row(page.locator(
             'h2:has-text("Instances") + table tbody tr'));
         await page.fill('input.weight', '3');
-        await page.click('td .inline button:has-text("Save")');
+        await page.click('h2:has-text("Instances") + table'
+            + ' td .inline button:has-text("Save")');
         await page.waitForSelector('#status:has-text("Weight")');
         facts.weight_flash = await text(page, '#status');
         facts.unlabelled_service = await unlabelled(page);
         await shot(page, 'service-detail');
+        // health by hand: the cluster's checker NONE first
+        await page.fill('h2:has-text("Clusters") + table input.checker',
+                        '{"type":"NONE"}');
+        await page.click(
+            'h2:has-text("Clusters") + table button:has-text("Save")');
+        await page.waitForSelector('button:has-text("Mark unhealthy")');
+        await page.click('button:has-text("Mark unhealthy")');
+        await page.waitForSelector('button:has-text("Mark healthy")');
+        facts.by_hand = await row(page.locator(
+            'h2:has-text("Instances") + table tbody tr'));
+
         await page.click('summary:has-text("settings")');
         await page.fill('input[name=protectThreshold]', '0.5');
         await page.fill('input[name=metadata]', '{"team":"shop"}');
@@ -348,9 +360,15 @@ async function apiCall(page, method, path, form) {
         facts.route_bad_regex = await text(page, '#route-errors');
         await shot(page, 'gateway-edit-error');
 
-        await page.fill('textarea[name=route]', JSON.stringify({
-            path: '/shop/', strip_prefix: true,
-            upstream: { service: { name: 'web' } } }, null, 2));
+        // the common fields, written into the JSON
+        await page.fill('input[name=q-path]', '/shop/');
+        await page.selectOption('select[name=q-path-type]', 'prefix');
+        await page.fill('input[name=q-service]', 'web');
+        await page.check('input[name=q-strip]');
+        await page.click('button:has-text("Write into the JSON")');
+        facts.route_json = JSON.parse(
+            await page.inputValue('textarea[name=route]'));
+        facts.unlabelled_gateway = await unlabelled(page);
         await settle(page, '/gateway',
             () => page.click('form.edit button[type=submit]'));
 
