@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(91);
+my $t = Test::Nacre->new()->plan(96);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -338,6 +338,14 @@ like(join('|', @{ $f{permissions} // [] }),
     qr/shop-dev:DEFAULT_GROUP:config\/\*read and write/, 'permission added');
 unlike(join('|', @{ $f{users_after} // [] }), qr/bob/, 'user deleted');
 ok(!login($port{api}, 'bob', 'bob-pass-12'), 'bob is gone');
+
+is($f{alice_whoami}, 'alice', 'a user: logged in, not an admin');
+is($f{alice_users}, 'HTTP 403: authorization failed!',
+    'a user: the users page refused in place');
+like($f{alice_hash}, qr{^#/users}, 'a user: still logged in');
+unlike(join('|', @{ $f{permissions_after} // [] }), qr/shop-dev/,
+    'permission deleted');
+unlike(join('|', @{ $f{roles_after} // [] }), qr/shop-dev/, 'role deleted');
 
 # namespaces
 

@@ -53,10 +53,10 @@ function unlabelled(page) {
         .map(e => e.name || e.id));
 }
 
-async function login(page, base, password) {
+async function login(page, base, password, user) {
     await page.goto(base + '/nacos/');
     await page.waitForSelector('input[name=password]');
-    await page.fill('input[name=username]', 'nacos');
+    await page.fill('input[name=username]', user || 'nacos');
     await page.fill('input[name=password]', password);
     await page.press('input[name=password]', 'Enter');
 }
@@ -441,6 +441,41 @@ async function apiCall(page, method, path, form) {
             .locator('button:has-text("Delete")').click();
         await page.waitForSelector('#status:has-text("Deleted the user bob")');
         facts.users_after = await page.locator('main table tbody tr')
+            .allTextContents();
+    });
+
+    /* a user without the admin role: what needs it is refused in place */
+
+    await step('non-admin', async () => {
+        const p4 = await context.newPage();
+        await login(p4, cfg.base, cfg.newPassword, 'alice');
+        await p4.waitForSelector('main[data-path="/configs"]'
+                                 + ':not([aria-busy])');
+        facts.alice_whoami = await text(p4, '#whoami');
+        await settle(p4, '/users',
+            () => p4.goto(cfg.base + '/nacos/#/users'));
+        facts.alice_users = await text(p4, 'main .notice.error');
+        facts.alice_hash = new URL(p4.url()).hash;
+        await p4.close();
+    });
+
+    /* a permission and a role taken back */
+
+    await step('revoke', async () => {
+        await open(page, '/permissions');
+        await page.locator('main table tr', { hasText: 'shop-dev' })
+            .locator('button:has-text("Delete")').click();
+        await page.waitForSelector('#status:has-text("Deleted the'
+                                   + ' permission")');
+        facts.permissions_after = await page.locator('main table tbody tr')
+            .allTextContents().catch(() => []);
+        facts.permissions_empty = await page.locator('main p.empty')
+            .count();
+        await open(page, '/roles');
+        await page.locator('main table tr', { hasText: 'shop-dev' })
+            .locator('button:has-text("Delete")').click();
+        await page.waitForSelector('#status:has-text("Deleted the role")');
+        facts.roles_after = await page.locator('main table tbody tr')
             .allTextContents();
     });
 
