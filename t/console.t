@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(96);
+my $t = Test::Nacre->new()->plan(97);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -264,6 +264,8 @@ like($f{gray}, qr/Served to 10\.1\.1\.1,10\.1\.1\.2 instead/,
 is($f{gray_stopped}, 0, 'gray release stopped');
 is($f{scratch}, '200 true', 'an item to delete');
 is($f{deleted}, 'No configuration matches.', 'deleted from the list');
+like(join('|', @{ $f{deleted_history} // [] }), qr/^\d+deletednacos.*\|\d+creatednacos/,
+    'the history of a deleted item');
 ($st, $b) = req('GET', '/nacos/v1/cs/configs?dataId=scratch.txt'
     . '&group=DEFAULT_GROUP', token => $tok);
 is($st, 404, 'the API has it no more');

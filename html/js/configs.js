@@ -101,6 +101,14 @@ export async function list(p, current) {
             button('Delete', e => remove(e.target, box, c, () => list(p,
                 current)), 'danger') ] },
     ], r.pageItems || [], 'No configuration matches.'));
+
+    // a deleted item still has its history
+    if (!(r.pageItems || []).length && p.dataId && !p.dataId.includes('*')) {
+        results.appendChild(h('p', null, link('History of ' + p.dataId
+            + ' (' + (p.group || GROUP) + ')', route('/config/history',
+            { dataId: p.dataId, group: p.group || GROUP }))));
+    }
+
     results.appendChild(pager(pageNo, pageSize, r.totalCount || 0, search));
 
     main.appendChild(importForm(box, () => list(p, current)));

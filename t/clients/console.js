@@ -120,6 +120,13 @@ async function apiCall(page, method, path, form) {
 
     page.setDefaultTimeout(8000);
     page.on('pageerror', e => errors.push('page error: ' + e.message));
+    page.on('console', m => {
+        // API refusals are logged by the browser too: those are expected
+        if (m.type() === 'error' && !/^Failed to load resource/.test(m.text()))
+        {
+            errors.push('console: ' + m.text());
+        }
+    });
     page.on('dialog', d => d.accept(d.type() === 'prompt'
                                     ? cfg.newPassword : undefined));
 
@@ -260,6 +267,10 @@ async function apiCall(page, method, path, form) {
         await page.click('main table tbody tr button:has-text("Delete")');
         await page.waitForSelector('p.empty');
         facts.deleted = await text(page, 'p.empty');
+        await settle(page, '/config/history',
+            () => page.click('main a:has-text("History of scratch.txt")'));
+        facts.deleted_history = await page.locator('main table tbody tr')
+            .allTextContents();
     });
 
     /* services: an instance registered through the API appears */
