@@ -40,7 +40,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(97);
+my $t = Test::Nacre->new()->plan(101);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -308,6 +308,14 @@ like(join('|', @{ $f{cluster_members} // [] }),
 is($f{cluster_role}, 'leader', 'a cluster of three: this member leads');
 like($f{cluster_self}, qr/^127\.0\.0\.1:\d+ \(id [0-9a-f]+\)$/,
     'a cluster of three: this member\'s address');
+like($f{removed} // '', qr/^127\.0\.0\.1:\d+$/, 'a follower to remove');
+is(scalar(@{ $f{cluster_after} // [] }), 2, 'two members left');
+ok(!grep({ $_ eq ($f{removed} // '') } @{ $f{cluster_after} // [] }),
+    'the follower is gone from the page');
+($st, $b) = req('GET', '/v1/cluster/raft', port => $leader, token =>
+    login($leader, 'nacos', $password));
+is(scalar(@{ (eval { $json->decode($b) } // {})->{members} // [] }), 2,
+    'the API: two members');
 
 # gateway
 

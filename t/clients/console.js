@@ -118,7 +118,7 @@ async function apiCall(page, method, path, form) {
     const page = await context.newPage();
     const base = cfg.base;
 
-    page.setDefaultTimeout(8000);
+    context.setDefaultTimeout(8000);
     page.on('pageerror', e => errors.push('page error: ' + e.message));
     page.on('console', m => {
         // API refusals are logged by the browser too: those are expected
@@ -332,6 +332,7 @@ async function apiCall(page, method, path, form) {
 
     await step('cluster of three', async () => {
         const p3 = await context.newPage();
+        p3.on('dialog', d => d.accept());
         await login(p3, cfg.leader, cfg.password);
         await p3.waitForSelector('main[data-path="/configs"]');
         await settle(p3, '/cluster',
@@ -347,6 +348,16 @@ async function apiCall(page, method, path, form) {
             facts.cluster_members.push(c.slice(2, 6).join(' '));
         }
         await shot(p3, 'cluster-3');
+
+        // a follower removed from the cluster
+        const follower = rows.filter({ hasText: 'follower' }).first();
+        facts.removed = (await follower.locator('td').nth(1).textContent())
+            .trim();
+        await follower.locator('button:has-text("Remove")').click();
+        await p3.waitForSelector('#status:has-text("Removed")');
+        facts.cluster_after = await p3.locator(
+            'h2:has-text("Members") ~ table tbody tr td:nth-child(2)')
+            .allTextContents();
         await p3.close();
     });
 
