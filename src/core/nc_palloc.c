@@ -100,8 +100,23 @@ nc_destroy_pool(nc_pool_t *pool)
 void
 nc_reset_pool(nc_pool_t *pool)
 {
-    nc_pool_block_t  *b;
-    nc_pool_large_t  *l;
+    nc_pool_block_t    *b;
+    nc_pool_large_t    *l;
+    nc_pool_cleanup_t  *c;
+
+    /*
+     * the cleanup records live in the memory being reclaimed, and what
+     * they free belongs to the requests that are over: run them now, or
+     * the next request overwrites them and destroying the pool later
+     * calls garbage (a keep-alive connection's pool is reset per request)
+     */
+    for (c = pool->cleanup; c; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
 
     for (l = pool->large; l; l = l->next) {
         free(l->alloc);
