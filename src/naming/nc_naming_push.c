@@ -130,7 +130,11 @@ nc_naming_push_note(u_char *buf, size_t size,
     p = nc_cpymem(p, sub->service.data, sub->service.len);
     *p++ = (u_char) sub->clusters.len;
     *p++ = (u_char) (sub->clusters.len >> 8);
-    p = nc_cpymem(p, sub->clusters.data, sub->clusters.len);
+
+    /* "clusters" is absent from most polls: no data to copy from */
+    if (sub->clusters.len) {
+        p = nc_cpymem(p, sub->clusters.data, sub->clusters.len);
+    }
 
     return p - buf;
 }
