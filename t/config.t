@@ -33,7 +33,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(155);
+my $t = Test::Nacre->new()->plan(174);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -721,6 +721,81 @@ is($b, "app.yaml%02DEFAULT_GROUP%01\n", 'and on one it may: answered');
     token => '', username => 'ro', password => 'ro-password');
 is($b, 'a: 2', 'username and password parameters, as the Node client');
 
+# who listens: GET /nacos/v1/cs/configs/listener (by item) and
+# /nacos/v1/cs/listener?ip= (by client), from the parked listeners
+
+publish('a', dataId => 'watched.txt', group => 'G', content => 'w');
+my ($mw, $ma) = (md5_hex('w'), md5_hex('a: 2'));
+my $odd_ip = '10.0.0.8"\\';
+
+sub park {
+    my ($ip, @recs) = @_;
+    my $body = form('Listening-Configs' => records(@recs));
+    return http_start(Test::Nacre::_request('POST',
+            '/nacos/v1/cs/configs/listener', headers =>
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            . "Long-Pulling-Timeout: 30000\r\naccessToken: $tok\r\n"
+            . "X-Forwarded-For: $ip\r\n", content => $body),
+        addr => "127.0.0.1:$port{a}", timeout => 60);
+}
+
+# the map answered, or the status, or what went wrong
+sub listeners {
+    my ($query, $token) = @_;
+    my ($st, $h, $b) = req('a', 'GET', $query, token => $token // $tok);
+    return $st unless $st == 200;
+    my $r = eval { $json->decode($b) } or return "not JSON: $b";
+    return "collectStatus $r->{collectStatus}"
+        unless $r->{collectStatus} == 200;
+    return $r->{lisentersGroupkeyStatus};
+}
+
+my @parked = (park('10.0.0.1', [ 'watched.txt', 'G', $mw ]),
+    park('10.0.0.1', [ 'watched.txt', 'G', $mw ]),
+    park('10.0.0.7', [ 'watched.txt', 'G', $mw ],
+        [ 'app.yaml', 'DEFAULT_GROUP', $ma ]),
+    park($odd_ip, [ 'app.yaml', 'DEFAULT_GROUP', $ma ]));
+
+my $by_item = '/nacos/v1/cs/configs/listener?dataId=watched.txt&group=G';
+my $of_app = '/nacos/v1/cs/configs/listener?dataId=app.yaml';
+ok($t->wait_until(sub { my $l = listeners($of_app);
+        ref $l && keys %$l == 2 }, 5),
+    'the listeners of an item are listed once parked');
+is_deeply(listeners($by_item), { '10.0.0.1' => $mw, '10.0.0.7' => $mw },
+    'by address, each once, with the MD5 each holds');
+is_deeply(listeners('/nacos/v1/cs/listener?ip=10.0.0.7'),
+    { 'watched.txt+G' => $mw, 'app.yaml+DEFAULT_GROUP' => $ma },
+    'the items of a client, by group key');
+is_deeply(listeners($of_app), { '10.0.0.7' => $ma, $odd_ip => $ma },
+    'a blank group is DEFAULT_GROUP; an address escaped in JSON');
+is_deeply(listeners('/nacos/v1/cs/configs/listener?dataId=none&group=G'),
+    {}, 'an item nobody polls: an empty map');
+is(listeners('/nacos/v1/cs/configs/listener?group=G'), 400,
+    'no dataId: 400');
+is(listeners('/nacos/v1/cs/listener?tenant=dev'), 400, 'no ip: 400');
+is(listeners($by_item, $ro), 403,
+    'the listeners of an item the user may not read: 403');
+is_deeply(listeners("$of_app&group=DEFAULT_GROUP", $ro),
+    { '10.0.0.7' => $ma, $odd_ip => $ma }, 'of one it may: listed');
+is(listeners('/nacos/v1/cs/listener?ip=10.0.0.7&all=true', $ro), 403,
+    'every namespace: the admin role only');
+is_deeply(listeners('/nacos/v1/cs/listener?ip=10.0.0.7&all=true'),
+    { 'watched.txt+G' => $mw, 'app.yaml+DEFAULT_GROUP' => $ma },
+    'which may ask');
+is_deeply(listeners('/nacos/v1/cs/listener?ip=10.0.0.7&tenant=dev'), {},
+    'none in another namespace');
+
+publish('a', dataId => 'watched.txt', group => 'G', content => 'w2');
+my @answers = map { (listen_end($_))[1] } @parked[0 .. 2];
+is(join('|', @answers), join('|', ("watched.txt%02G%01\n") x 3),
+    'a change answers them');
+ok($t->wait_until(sub { my $l = listeners($by_item); ref $l && !%$l }, 5),
+    'and they are listed no longer');
+is_deeply(listeners($of_app), { $odd_ip => $ma }, 'on any of their items');
+close($parked[3]);
+ok($t->wait_until(sub { my $l = listeners($of_app); ref $l && !%$l }, 5),
+    'nor one whose client went away');
+
 # the idle listener timed out with an empty answer
 
 ($st, $b) = listen_end($idle);
@@ -755,6 +830,20 @@ is($st, 200, 'still serving');
 ###############################################################################
 
 # history bounded by count (3) and by age (2 s)
+
+# a worker killed with parked listeners: the master frees what it listed
+
+my $orphan = park('10.0.0.9', [ 'watched.txt', 'G', md5_hex('w2') ]);
+ok($t->wait_until(sub { my $l = listeners($by_item); ref $l && %$l }, 5),
+    'a parked listener listed');
+my @killed = $na->worker_pids();
+kill 'KILL', @killed;
+close($orphan);
+ok($t->wait_until(sub { my @w = $na->worker_pids();
+        @w && !grep { my $w = $_; grep { $_ == $w } @killed } @w }, 10),
+    'its worker killed and replaced');
+ok($t->wait_until(sub { my $l = listeners($by_item); ref $l && !%$l }, 10),
+    'the killed worker\'s listener is listed no longer');
 
 ok($t->instance('h')->wait_ready(10, port => $port{h}), 'h ready');
 

@@ -22,6 +22,7 @@ BEGIN { use FindBin; chdir($FindBin::Bin); }
 use lib 'lib';
 use Test::Nacre;
 
+use Digest::MD5 qw/ md5_hex /;
 use File::Path qw/ make_path /;
 use IO::Compress::Zip qw/ $ZipError /;
 use JSON::PP;
@@ -40,7 +41,7 @@ plan(skip_all => "no Chromium at $chromium (auto/install-deps installs it)")
 plan(skip_all => 'playwright-core is not installed: run auto/install-deps')
     unless -d "$FindBin::Bin/clients/node_modules/playwright-core";
 
-my $t = Test::Nacre->new()->plan(101);
+my $t = Test::Nacre->new()->plan(102);
 my $json = JSON::PP->new->canonical;
 my $html = "$Test::Nacre::ROOT/html";
 my $shots = "$Test::Nacre::ROOT/objs/console";
@@ -240,6 +241,9 @@ is($f{created_type}, 'yaml', 'created: the type');
 like($f{invalid_json}, qr/not valid JSON/, 'invalid JSON refused');
 is($f{edit_loaded}, "a: 1\nb: 2", 'edit: the content loaded');
 is($f{edited_content}, "a: 1\nb: 3\nc: 4", 'edited');
+is(join('|', @{ $f{listeners} // [] }),
+    '10.1.2.3' . md5_hex("a: 1\nb: 3\nc: 4") . 'up to date',
+    'the listeners of a config: a client polling it, up to date');
 
 # history, diff, rollback
 

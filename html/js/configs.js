@@ -26,6 +26,13 @@ async function fetchItem(k) {
     return r && r.pageItems && r.pageItems.length ? r.pageItems[0] : null;
 }
 
+// the clients long-polling the item on this member: [{ip, md5}]
+async function fetchListeners(k) {
+    const r = await api.call(CONFIGS + '/listener', { query: k });
+    const m = (r && r.lisentersGroupkeyStatus) || {};
+    return Object.keys(m).sort().map(ip => ({ ip, md5: m[ip] }));
+}
+
 // the gray (beta) version, or null
 async function fetchBeta(k) {
     const r = await api.call(CONFIGS, { query: { beta: 'true', ...k } });
@@ -183,8 +190,8 @@ export async function detail(p, current) {
 
     main.appendChild(box);
 
-    const [item, beta] = await Promise.all([fetchItem(k),
-                                            fetchBeta(k).catch(() => null)]);
+    const [item, beta, listeners] = await Promise.all([fetchItem(k),
+        fetchBeta(k).catch(() => null), fetchListeners(k).catch(e => e)]);
     if (!current()) {
         return;
     }
@@ -210,6 +217,22 @@ export async function detail(p, current) {
               beta.betaIps), ' instead of the content above.'),
             listing(beta.content || '')));
     }
+
+    const section = h('section', { class: 'panel', id: 'listeners' },
+        h('h2', null, 'Listeners'),
+        h('p', null, 'Clients long-polling this configuration on this '
+          + 'member, with the MD5 each holds.'));
+    main.appendChild(section);
+    if (listeners instanceof Error) {
+        section.appendChild(notice('error', listeners.message));
+        return;
+    }
+    section.appendChild(table('Listeners', [
+        { title: 'Client', class: 'mono', render: l => l.ip },
+        { title: 'MD5 held', class: 'mono', render: l => l.md5 || '(none)' },
+        { title: 'State', render: l => l.md5 === item.md5 || (beta
+            && l.md5 === beta.md5) ? 'up to date' : 'behind' },
+    ], listeners, 'No client is listening on this member.'));
 }
 
 /* --- create / edit, gray release ---------------------------------------- */

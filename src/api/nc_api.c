@@ -418,6 +418,16 @@ nc_api_json_name(nc_api_json_t *j, const char *name)
 }
 
 
+/* a name that is data (escaped), for objects keyed by what they hold */
+void
+nc_api_json_key(nc_api_json_t *j, const u_char *p, size_t len)
+{
+    nc_api_json_str(j, NULL, p, len);
+    nc_api_json_append(j, ":", 1);
+    j->comma = 0;
+}
+
+
 void
 nc_api_json_open(nc_api_json_t *j, const char *name, u_char bracket)
 {

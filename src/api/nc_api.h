@@ -99,6 +99,8 @@ typedef struct {
 
 void nc_api_json_init(nc_api_json_t *j, nc_pool_t *pool);
 void nc_api_json_open(nc_api_json_t *j, const char *name, u_char bracket);
+/* a name given as bytes (escaped): the next value goes with it */
+void nc_api_json_key(nc_api_json_t *j, const u_char *p, size_t len);
 void nc_api_json_close(nc_api_json_t *j, u_char bracket);
 void nc_api_json_str(nc_api_json_t *j, const char *name, const u_char *p,
     size_t len);

@@ -7,6 +7,8 @@
  *   POST   /nacos/v1/cs/configs            publish (casMd5: compare-and-set)
  *   DELETE /nacos/v1/cs/configs            delete
  *   POST   /nacos/v1/cs/configs/listener   long-poll on MD5s
+ *   GET    /nacos/v1/cs/configs/listener   who on this node polls an item
+ *   GET    /nacos/v1/cs/listener?ip=       what on this node a client polls
  *
  * Namespace "", "public" and "null" are the one public namespace, stored
  * as "".  Reads come from this node's published version; writes answer
@@ -26,6 +28,7 @@
 #include <nc_api.h>
 #include <nc_api_watch.h>
 #include <nc_api_config.h>
+#include <nc_config_listeners.h>
 
 #include <stdarg.h>
 
@@ -51,6 +54,8 @@ typedef struct {
     nc_api_config_listen_key_t  *keys;
     nc_uint_t                    nkeys;
     nc_str_t                     ip;          /* for gray versions */
+    nc_int_t                    *slots;       /* nc_config_listeners_add() */
+    nc_uint_t                    listed;
 } nc_api_config_listen_t;
 
 
@@ -74,6 +79,18 @@ static void nc_api_config_listen_timeout(nc_event_t *ev);
 static void nc_api_config_listen_cleanup(nc_http_request_t *r);
 static nc_int_t nc_api_config_listen_answer(nc_http_request_t *r,
     nc_buf_t *out);
+static void nc_api_config_listen_list(nc_api_config_listen_t *ls,
+    nc_uint_t i, const u_char *key, size_t len);
+static void nc_api_config_listen_unlist(void *data);
+static nc_int_t nc_api_config_listeners(nc_http_request_t *r);
+static nc_int_t nc_api_config_polled(nc_http_request_t *r);
+static void nc_api_config_listener_collect(const nc_config_listener_t *l,
+    void *data);
+static int nc_api_config_listener_cmp(const void *a, const void *b);
+static int nc_api_config_listener_key_cmp(const void *a, const void *b);
+static u_char *nc_api_config_group_key(u_char *p, const nc_str_t *s);
+static nc_int_t nc_api_config_listeners_answer(nc_http_request_t *r,
+    nc_api_json_t *j);
 
 static nc_int_t nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
     const char *param, const nc_str_t *v, size_t max, nc_flag_t ns);
@@ -115,6 +132,10 @@ nc_api_config_init_routes(nc_cycle_t *cycle)
                           NC_AUTH_USER, nc_api_config_v1) != NC_OK
         || nc_http_add_route(NC_HTTP_POST, NC_API_CONFIG_PATH "/listener", 0,
                              NC_AUTH_USER, nc_api_config_listener) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET, NC_API_CONFIG_PATH "/listener", 0,
+                             NC_AUTH_USER, nc_api_config_listeners) != NC_OK
+        || nc_http_add_route(NC_HTTP_GET, "/nacos/v1/cs/listener", 0,
+                             NC_AUTH_USER, nc_api_config_polled) != NC_OK
         || nc_http_add_route(NC_HTTP_GET | NC_HTTP_HEAD | NC_HTTP_POST
                              | NC_HTTP_DELETE, "/nacos/v2/cs/config", 0,
                              NC_AUTH_USER, nc_api_config_v2) != NC_OK)
@@ -942,6 +963,7 @@ nc_api_config_listener(nc_http_request_t *r)
     nc_msec_t                hold;
     nc_buf_t                 out;
     nc_http_header_t        *h;
+    nc_pool_cleanup_t       *cln;
     nc_api_config_listen_t  *ls;
     u_char                   key[NC_STORE_MAX_KEY_LEN];
     size_t                   len;
@@ -997,12 +1019,24 @@ nc_api_config_listener(nc_http_request_t *r)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* listed for the console until the request ends, however it ends */
+    ls->slots = nc_palloc(r->pool, ls->nkeys * sizeof(nc_int_t));
+    cln = nc_pool_cleanup_add(r->pool, 0);
+
+    if (ls->slots == NULL || cln == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = nc_api_config_listen_unlist;
+    cln->data = ls;
+
     for (i = 0; i < ls->nkeys; i++) {
         len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
                                   &ls->keys[i].name.ns,
                                   &ls->keys[i].name.group,
                                   &ls->keys[i].name.data_id);
         nc_api_watch_key(ls->watch, 2 * i, key, len);
+        nc_api_config_listen_list(ls, i, key, len);
 
         len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_BETA,
                                   &ls->keys[i].name.ns,
@@ -1267,6 +1301,339 @@ nc_api_config_listen_answer(nc_http_request_t *r, nc_buf_t *out)
 
     return nc_http_set_response(r, NC_HTTP_OK, "text/html;charset=UTF-8",
                                 out->pos, nc_buf_size(out));
+}
+
+
+static void
+nc_api_config_listen_list(nc_api_config_listen_t *ls, nc_uint_t i,
+    const u_char *key, size_t len)
+{
+    nc_config_listener_t         l;
+    nc_api_config_listen_key_t  *k;
+
+    k = &ls->keys[i];
+
+    l.key = nc_store_key_hash(key, len);
+    l.ip_len = nc_min(ls->ip.len, NC_CONFIG_LISTENER_IP_LEN);
+    nc_memcpy(l.ip, ls->ip.data, l.ip_len);
+    l.md5_len = k->md5.len == NC_CONFIG_LISTENER_MD5_LEN ? k->md5.len : 0;
+    nc_memcpy(l.md5, k->md5.data, l.md5_len);
+
+    ls->slots[i] = nc_config_listeners_add(&l, ls->request->connection->log);
+    ls->listed = i + 1;
+}
+
+
+static void
+nc_api_config_listen_unlist(void *data)
+{
+    nc_uint_t                i;
+    nc_api_config_listen_t  *ls;
+
+    ls = data;
+
+    for (i = 0; i < ls->listed; i++) {
+        nc_config_listeners_remove(ls->slots[i]);
+    }
+
+    ls->listed = 0;
+}
+
+
+/*
+ * GET /nacos/v1/cs/configs/listener?dataId&group&tenant: the clients
+ * parked on this node on an item, by address, with the MD5 each holds:
+ * {"collectStatus":200,"lisentersGroupkeyStatus":{"<ip>":"<md5>"}}
+ * (Nacos' spelling).  A blank group is DEFAULT_GROUP, as there.  Only
+ * this node's: a client polls one member, so the cluster's listeners are
+ * the members' answers together.
+ */
+static nc_int_t
+nc_api_config_listeners(nc_http_request_t *r)
+{
+    size_t                  len;
+    nc_int_t                rc;
+    nc_uint_t               i;
+    nc_array_t             *found;
+    nc_api_json_t           j;
+    nc_api_config_name_t    name;
+    nc_config_listener_t   *l;
+    u_char                  key[NC_STORE_MAX_KEY_LEN];
+
+    static nc_str_t  default_group = nc_string("DEFAULT_GROUP");
+
+    rc = nc_api_config_namespace(r, NC_API_V1, &name.ns);
+    if (rc != NC_OK) {
+        return nc_api_end(rc);
+    }
+
+    if (nc_http_param(r, "dataId", &name.data_id) != NC_OK
+        || name.data_id.len == 0)
+    {
+        return nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                             NC_API_CONFIG_E_MISSING,
+                                             "dataId invalid"));
+    }
+
+    if (nc_http_param(r, "group", &name.group) != NC_OK
+        || name.group.len == 0)
+    {
+        name.group = default_group;
+    }
+
+    if ((rc = nc_api_config_check(r, NC_API_V1, "dataId", &name.data_id,
+                                  256, 0)) != NC_OK
+        || (rc = nc_api_config_check(r, NC_API_V1, "group", &name.group,
+                                     128, 0)) != NC_OK
+        || (rc = nc_auth_permit(r, &name.ns, &name.group, "config",
+                                &name.data_id, NC_AUTH_READ)) != NC_OK)
+    {
+        return nc_api_end(rc);
+    }
+
+    found = nc_array_create(r->pool, 16, sizeof(nc_config_listener_t));
+    if (found == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
+                              &name.ns, &name.group, &name.data_id);
+
+    nc_config_listeners_each(nc_store_key_hash(key, len), NULL,
+                             nc_api_config_listener_collect, found);
+
+    /* by address, each once: a client may hold several polls */
+    l = found->elts;
+    qsort(l, found->nelts, sizeof(nc_config_listener_t),
+          nc_api_config_listener_cmp);
+
+    nc_api_json_init(&j, r->pool);
+    nc_api_json_open(&j, NULL, '{');
+    nc_api_json_uint(&j, "collectStatus", 200);
+    nc_api_json_open(&j, "lisentersGroupkeyStatus", '{');
+
+    for (i = 0; i < found->nelts; i++) {
+        if (i && nc_api_config_listener_cmp(&l[i - 1], &l[i]) == 0) {
+            continue;
+        }
+
+        nc_api_json_key(&j, l[i].ip, l[i].ip_len);
+        nc_api_json_str(&j, NULL, l[i].md5, l[i].md5_len);
+    }
+
+    nc_api_json_close(&j, '}');
+    nc_api_json_close(&j, '}');
+
+    return nc_api_config_listeners_answer(r, &j);
+}
+
+
+/*
+ * GET /nacos/v1/cs/listener?ip&tenant&all: the items a client polls on
+ * this node, by Nacos' group key ("dataId+group[+tenant]"), with the MD5
+ * it holds: the tenant's items, or with all=true every namespace's (the
+ * admin role's question).  The table knows keys by their hash: the
+ * store's items name them.
+ */
+static nc_int_t
+nc_api_config_polled(nc_http_request_t *r)
+{
+    u_char                    *k, *end, *s1, *s2, *p;
+    size_t                     plen;
+    nc_int_t                   rc;
+    nc_str_t                   ip, all, ns, group, data_id, none;
+    nc_flag_t                  every;
+    nc_array_t                *found;
+    nc_api_json_t              j;
+    nc_store_iter_t           *it;
+    nc_config_listener_t       want, *l;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+    u_char                     prefix[NC_STORE_MAX_KEY_LEN];
+    u_char                     gk[3 * NC_STORE_MAX_KEY_LEN];
+
+    if (nc_http_param(r, "ip", &ip) != NC_OK || ip.len == 0
+        || ip.len > NC_CONFIG_LISTENER_IP_LEN)
+    {
+        return nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                             NC_API_CONFIG_E_MISSING,
+                                             "ip invalid"));
+    }
+
+    every = nc_http_param(r, "all", &all) == NC_OK && all.len == 4
+            && nc_strncasecmp(all.data, (u_char *) "true", 4) == 0;
+
+    ns.len = 0;
+    ns.data = NULL;
+
+    if (every) {
+        if (!r->auth_admin) {
+            return nc_api_end(nc_api_config_fail(r, NC_API_V1,
+                                                 NC_API_CONFIG_E_FORBIDDEN,
+                                                 "all namespaces: for the "
+                                                 "admin role"));
+        }
+
+        plen = sizeof(NC_STORE_CONFIG_ITEM) - 1;
+        nc_memcpy(prefix, NC_STORE_CONFIG_ITEM, plen);
+
+    } else {
+        /* the namespace as a whole, to read */
+        none.len = 0;
+
+        if ((rc = nc_api_config_namespace(r, NC_API_V1, &ns)) != NC_OK
+            || (rc = nc_auth_permit(r, &ns, &none, "config", &none,
+                                    NC_AUTH_READ)) != NC_OK)
+        {
+            return nc_api_end(rc);
+        }
+
+        plen = nc_api_config_ns_prefix(prefix, &ns);
+    }
+
+    found = nc_array_create(r->pool, 16, sizeof(nc_config_listener_t));
+    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+
+    if (found == NULL || it == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nc_config_listeners_each(0, &ip, nc_api_config_listener_collect, found);
+
+    l = found->elts;
+    qsort(l, found->nelts, sizeof(nc_config_listener_t),
+          nc_api_config_listener_key_cmp);
+
+    nc_api_json_init(&j, r->pool);
+    nc_api_json_open(&j, NULL, '{');
+    nc_api_json_uint(&j, "collectStatus", 200);
+    nc_api_json_open(&j, "lisentersGroupkeyStatus", '{');
+
+    v = found->nelts ? nc_store_enter(nc_store) : NULL;
+
+    if (v) {
+        nc_store_iter_init(it, nc_store, v->root, prefix, plen, NULL, 0);
+    }
+
+    while (v && j.rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+        if (rec->type != NC_STORE_T_CONFIG) {
+            continue;
+        }
+
+        k = (u_char *) nc_store_record_key(rec);
+        want.key = nc_store_key_hash(k, rec->key_len);
+
+        l = bsearch(&want, found->elts, found->nelts,
+                    sizeof(nc_config_listener_t),
+                    nc_api_config_listener_key_cmp);
+        if (l == NULL) {
+            continue;
+        }
+
+        /* cfg/<ns>/<group>/<dataId>: none of the names has a '/' */
+        end = k + rec->key_len;
+        k += sizeof(NC_STORE_CONFIG_ITEM) - 1;
+        s1 = memchr(k, '/', end - k);
+        s2 = s1 ? memchr(s1 + 1, '/', end - s1 - 1) : NULL;
+
+        if (s2 == NULL) {
+            continue;
+        }
+
+        ns.data = k;
+        ns.len = s1 - k;
+        group.data = s1 + 1;
+        group.len = s2 - s1 - 1;
+        data_id.data = s2 + 1;
+        data_id.len = end - s2 - 1;
+
+        p = nc_api_config_group_key(gk, &data_id);
+        *p++ = '+';
+        p = nc_api_config_group_key(p, &group);
+
+        if (ns.len) {
+            *p++ = '+';
+            p = nc_api_config_group_key(p, &ns);
+        }
+
+        nc_api_json_key(&j, gk, p - gk);
+        nc_api_json_str(&j, NULL, l->md5, l->md5_len);
+    }
+
+    if (v) {
+        nc_store_leave(nc_store);
+    }
+
+    nc_api_json_close(&j, '}');
+    nc_api_json_close(&j, '}');
+
+    return nc_api_config_listeners_answer(r, &j);
+}
+
+
+static void
+nc_api_config_listener_collect(const nc_config_listener_t *l, void *data)
+{
+    nc_array_t            *found = data;
+    nc_config_listener_t  *copy;
+
+    copy = nc_array_push(found);
+
+    if (copy) {
+        *copy = *l;
+    }
+}
+
+
+static int
+nc_api_config_listener_cmp(const void *a, const void *b)
+{
+    int                          rc;
+    const nc_config_listener_t  *x = a, *y = b;
+
+    rc = memcmp(x->ip, y->ip, nc_min(x->ip_len, y->ip_len));
+
+    return rc ? rc : (x->ip_len > y->ip_len) - (x->ip_len < y->ip_len);
+}
+
+
+static int
+nc_api_config_listener_key_cmp(const void *a, const void *b)
+{
+    const nc_config_listener_t  *x = a, *y = b;
+
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+
+/* Nacos' GroupKey2: '+' joins the names, so '+' and '%' are escaped */
+static u_char *
+nc_api_config_group_key(u_char *p, const nc_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == '+' || s->data[i] == '%') {
+            p = nc_cpymem(p, s->data[i] == '+' ? "%2B" : "%25", 3);
+
+        } else {
+            *p++ = s->data[i];
+        }
+    }
+
+    return p;
+}
+
+
+static nc_int_t
+nc_api_config_listeners_answer(nc_http_request_t *r, nc_api_json_t *j)
+{
+    if (j->rc != NC_OK || nc_api_config_no_cache(r) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                j->out.pos, nc_buf_size(&j->out));
 }
 
 

@@ -15,6 +15,7 @@
 #include <nc_consensus.h>
 #include <nc_http.h>
 #include <nc_gateway_shared.h>
+#include <nc_config_listeners.h>
 #include <nacre.h>
 
 #include <libfyaml.h>
@@ -143,7 +144,8 @@ main(int argc, char *const *argv)
     /* before any child exists: every one of them inherits the mapping */
     nc_store = nc_store_create(conf->store.shm_size, &cycle->log);
     if (nc_store == NULL || nc_consensus_listen(cycle) != NC_OK
-        || nc_gateway_shared_init(&cycle->log) != NC_OK)
+        || nc_gateway_shared_init(&cycle->log) != NC_OK
+        || nc_config_listeners_init(&cycle->log) != NC_OK)
     {
         return 1;
     }

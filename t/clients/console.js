@@ -219,6 +219,38 @@ async function apiCall(page, method, path, form) {
         await shot(page, 'config-detail');
     });
 
+    /* the listeners of a config: a client long-polls it meanwhile */
+
+    await step('config listeners', async () => {
+        const token = await page.evaluate(() =>
+            JSON.parse(sessionStorage.getItem('nacre.session')).token);
+        const md5 = require('crypto').createHash('md5')
+            .update('a: 1\nb: 3\nc: 4').digest('hex');
+        const poll = new AbortController();
+        fetch(cfg.base + '/nacos/v1/cs/configs/listener', {
+            method: 'POST', signal: poll.signal,
+            headers: { accessToken: token, 'Long-Pulling-Timeout': '30000',
+                       'X-Forwarded-For': '10.1.2.3',
+                       'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ 'Listening-Configs':
+                `console.yaml\x02DEFAULT_GROUP\x02${md5}\x01` }).toString(),
+        }).catch(() => {});
+        // parked once the server has it: the API lists it
+        for (let i = 0; i < 50; i++) {
+            const r = await apiCall(page, 'GET', '/nacos/v1/cs/configs/'
+                + 'listener?dataId=console.yaml&group=DEFAULT_GROUP');
+            if (r.includes('10.1.2.3')) {
+                break;
+            }
+            await new Promise(ok => setTimeout(ok, 100));
+        }
+        await open(page, '/config?dataId=console.yaml&group=DEFAULT_GROUP');
+        facts.listeners = await page.locator('#listeners tbody tr')
+            .allTextContents();
+        await shot(page, 'config-listeners');
+        poll.abort();
+    });
+
     /* history: the diff, then a rollback */
 
     await step('history', async () => {

@@ -11,6 +11,7 @@
 #include <nc_cycle.h>
 #include <nc_process.h>
 #include <nc_store.h>
+#include <nc_config_listeners.h>
 
 
 typedef struct {
@@ -323,6 +324,8 @@ nc_reap_children(nc_cycle_t *cycle)
         if (nc_store) {
             nc_store_release_pid(nc_store, pid);
         }
+
+        nc_config_listeners_release_pid(pid);
 
         if (WIFSIGNALED(status)) {
             /* alert: a child dies by a signal only through a bug or a kill */
