@@ -223,9 +223,12 @@ ok($f{session}, 'the token is in session storage');
 
 # the list: first paint, paging, search
 
-ok(defined $f{list_paint_ms} && $f{list_paint_ms} > 0
-    && $f{list_paint_ms} < 300, "list painted in $f{list_paint_ms} ms")
+# how fast is bench/console's question; here: rendered, with its mark
+ok(defined $f{list_paint_ms} && $f{list_paint_ms} > 0,
+    'the list rendered (its performance mark set)')
     or diag("list_paint_ms: " . ($f{list_paint_ms} // 'none'));
+diag("the list rendered in $f{list_paint_ms} ms (bench/console measures it)")
+    if defined $f{list_paint_ms};
 is($f{list_rows}, 20, 'a page of 20 rows');
 is($f{list_pager}, 'Page 1 of 500 (10000 in all)', 'paged on the server');
 like($f{list_page2}, qr/^item-000(2[0-9]|3[0-9])\.properties$/,
