@@ -33,7 +33,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(174);
+my $t = Test::Nacre->new()->plan(178);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8881), c1 => port(8882), c2 => port(8883),
@@ -883,4 +883,45 @@ is(join(' ', map { (listen_end($_))[1] } @ls),
     "every listener on c2 (both workers) woke with the key");
 ($st, $h, $b) = get('c2', dataId => 'shared', group => 'G');
 is($b, 'v2', 'and reads the new value there');
+
+# the listeners of an item: a client polls one member, every member's listed
+
+sub park_on {
+    my ($who, $ip) = @_;
+    my $body = form('Listening-Configs' =>
+        records([ 'shared', 'G', md5_hex('v2') ]));
+    return http_start(Test::Nacre::_request('POST',
+            '/nacos/v1/cs/configs/listener', headers =>
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            . "Long-Pulling-Timeout: 30000\r\nX-Forwarded-For: $ip\r\n",
+            content => $body),
+        addr => "127.0.0.1:$port{$who}", timeout => 60);
+}
+
+sub listeners_on {
+    my ($who, $query) = @_;
+    my ($st, $h, $b) = req($who, 'GET', $query);
+    my $r = $st == 200 ? eval { $json->decode($b) } : undef;
+    return $r ? $r->{lisentersGroupkeyStatus} : "$st $b";
+}
+
+my @on = (park_on('c1', '10.3.0.1'), park_on('c2', '10.3.0.2'));
+my $shared = '/nacos/v1/cs/configs/listener?dataId=shared&group=G';
+ok($t->wait_until(sub { my $l = listeners_on('c1', $shared);
+        ref $l && keys %$l == 2 }, 5),
+    'the listeners of an item on every member, asked of one')
+    or diag(explain(listeners_on('c1', $shared)));
+is_deeply(listeners_on('c2', '/nacos/v1/cs/listener?ip=10.3.0.1'),
+    { 'shared+G' => md5_hex('v2') }, 'a client polling another member');
+
+# a member that does not answer costs a second, never the answer
+my $cons = $c2->consensus_pid();
+kill 'STOP', $cons;
+my $t0 = time();
+is_deeply(listeners_on('c1', $shared), { '10.3.0.1' => md5_hex('v2') },
+    'a member that does not answer: the others\' listeners');
+my $took = time() - $t0;
+kill 'CONT', $cons;
+ok($took < 5, "answered without it (${took}s)");
+close($_) for @on;
 

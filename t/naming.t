@@ -44,7 +44,7 @@ use URI::Escape qw/ uri_escape /;
 select STDERR; $| = 1;
 select STDOUT; $| = 1;
 
-my $t = Test::Nacre->new()->plan(166);
+my $t = Test::Nacre->new()->plan(169);
 my $json = JSON::PP->new->canonical;
 
 my %port = (a => port(8891));
@@ -954,6 +954,25 @@ is(join(',', sort split /\r\n/, $b), join(',', sort map {
     "127.0.0.1:$port{$_}" } @names), 'serverlist: every member\'s API address');
 like($b, qr/\A(?:127\.0\.0\.1:\d+\r\n){3}\z/, 'a line each, CRLF');
 
+# each member pushes to those who poll it; the console sees them all
+my %sub_port = map { $_ => port(8990 + substr($_, 1)) } @names;
+sub subscribers_of {
+    my ($who, %f) = @_;
+    my ($st, $h, $b) = req($who, 'GET', '/nacos/v1/ns/service/subscribers',
+        serviceName => 'web', %f);
+    my $r = $st == 200 ? eval { $json->decode($b) } : undef;
+    return $r ? join ' ', sort map { $_->{addrStr} } @{ $r->{subscribers} }
+        : "$st $b";
+}
+list($_, serviceName => 'web', udpPort => $sub_port{$_},
+    clientIP => '127.0.0.1') for @names;
+my $all_subs = join ' ', sort map { "127.0.0.1:$sub_port{$_}" } @names;
+ok($t->wait_until(sub { subscribers_of($follower) eq $all_subs }, 5),
+    'the subscribers of a service: every member\'s')
+    or diag(subscribers_of($follower));
+is(subscribers_of($follower, aggregation => 'false'),
+    "127.0.0.1:$sub_port{$follower}", 'aggregation=false: this member\'s');
+
 # beat through the follower that stays, while the leader goes away
 my $stay = (grep { $_ ne $lead } @names)[0];
 my $other = (grep { $_ ne $lead && $_ ne $stay } @names)[0];
@@ -983,6 +1002,9 @@ for my $i (1 .. 40) {
 is($down, 0, 'beating instances stay healthy across a leader change')
     or diag("saw: $seen_down");
 ok(raft($stay) && raft($stay)->{leader}, 'under a new leader');
+is(subscribers_of($stay), join(' ', sort map { "127.0.0.1:$sub_port{$_}" }
+    grep { $_ ne $lead } @names),
+    'a member gone: the subscribers of those that answer, at once');
 
 # no more beats: unhealthy after 3s, gone after 6s, on both members
 ok($t->wait_until(sub {

@@ -26,7 +26,7 @@ async function fetchItem(k) {
     return r && r.pageItems && r.pageItems.length ? r.pageItems[0] : null;
 }
 
-// the clients long-polling the item on this member: [{ip, md5}]
+// the clients long-polling the item, on every member: [{ip, md5}]
 async function fetchListeners(k) {
     const r = await api.call(CONFIGS + '/listener', { query: k });
     const m = (r && r.lisentersGroupkeyStatus) || {};
@@ -220,7 +220,7 @@ export async function detail(p, current) {
 
     const section = h('section', { class: 'panel', id: 'listeners' },
         h('h2', null, 'Listeners'),
-        h('p', null, 'Clients long-polling this configuration on this '
+        h('p', null, 'Clients long-polling this configuration, on every '
           + 'member, with the MD5 each holds.'));
     main.appendChild(section);
     if (listeners instanceof Error) {
@@ -232,7 +232,7 @@ export async function detail(p, current) {
         { title: 'MD5 held', class: 'mono', render: l => l.md5 || '(none)' },
         { title: 'State', render: l => l.md5 === item.md5 || (beta
             && l.md5 === beta.md5) ? 'up to date' : 'behind' },
-    ], listeners, 'No client is listening on this member.'));
+    ], listeners, 'No client is listening.'));
 }
 
 /* --- create / edit, gray release ---------------------------------------- */

@@ -29,6 +29,7 @@
 #include <nc_api_watch.h>
 #include <nc_api_config.h>
 #include <nc_config_listeners.h>
+#include <nc_consensus.h>
 
 #include <stdarg.h>
 
@@ -59,6 +60,16 @@ typedef struct {
 } nc_api_config_listen_t;
 
 
+/* a question about listeners, put to every member */
+typedef struct {
+    nc_http_request_t           *request;
+    nc_consensus_req_t          *status;
+    nc_flag_t                    by_key;      /* else by client address: */
+    nc_flag_t                    every;       /*   every namespace, */
+    nc_str_t                     ns;          /*   or this one */
+} nc_api_config_who_t;
+
+
 static nc_int_t nc_api_config_v1(nc_http_request_t *r);
 static nc_int_t nc_api_config_v2(nc_http_request_t *r);
 static nc_int_t nc_api_config_get(nc_http_request_t *r, nc_uint_t version);
@@ -84,13 +95,18 @@ static void nc_api_config_listen_list(nc_api_config_listen_t *ls,
 static void nc_api_config_listen_unlist(void *data);
 static nc_int_t nc_api_config_listeners(nc_http_request_t *r);
 static nc_int_t nc_api_config_polled(nc_http_request_t *r);
-static void nc_api_config_listener_collect(const nc_config_listener_t *l,
-    void *data);
+static nc_int_t nc_api_config_who_ask(nc_api_config_who_t *who,
+    const u_char *arg, size_t len);
+static void nc_api_config_who_text(void *data, nc_int_t status,
+    u_char *text, size_t len);
+static void nc_api_config_who_cleanup(nc_http_request_t *r);
+static nc_int_t nc_api_config_who_answer(nc_api_config_who_t *who,
+    u_char *text, size_t len);
+static void nc_api_config_polled_items(nc_api_config_who_t *who,
+    nc_array_t *found, nc_api_json_t *j);
 static int nc_api_config_listener_cmp(const void *a, const void *b);
 static int nc_api_config_listener_key_cmp(const void *a, const void *b);
 static u_char *nc_api_config_group_key(u_char *p, const nc_str_t *s);
-static nc_int_t nc_api_config_listeners_answer(nc_http_request_t *r,
-    nc_api_json_t *j);
 
 static nc_int_t nc_api_config_check(nc_http_request_t *r, nc_uint_t version,
     const char *param, const nc_str_t *v, size_t max, nc_flag_t ns);
@@ -1342,23 +1358,21 @@ nc_api_config_listen_unlist(void *data)
 
 /*
  * GET /nacos/v1/cs/configs/listener?dataId&group&tenant: the clients
- * parked on this node on an item, by address, with the MD5 each holds:
+ * parked on an item, by address, with the MD5 each holds:
  * {"collectStatus":200,"lisentersGroupkeyStatus":{"<ip>":"<md5>"}}
- * (Nacos' spelling).  A blank group is DEFAULT_GROUP, as there.  Only
- * this node's: a client polls one member, so the cluster's listeners are
- * the members' answers together.
+ * (Nacos' spelling).  A blank group is DEFAULT_GROUP, as there.  A client
+ * polls one member: the consensus process asks every member it reaches
+ * for its node's listeners (nc_config_listeners_text()).
  */
 static nc_int_t
 nc_api_config_listeners(nc_http_request_t *r)
 {
     size_t                  len;
     nc_int_t                rc;
-    nc_uint_t               i;
-    nc_array_t             *found;
-    nc_api_json_t           j;
+    nc_api_config_who_t    *who;
     nc_api_config_name_t    name;
-    nc_config_listener_t   *l;
     u_char                  key[NC_STORE_MAX_KEY_LEN];
+    u_char                  arg[9];
 
     static nc_str_t  default_group = nc_string("DEFAULT_GROUP");
 
@@ -1391,66 +1405,38 @@ nc_api_config_listeners(nc_http_request_t *r)
         return nc_api_end(rc);
     }
 
-    found = nc_array_create(r->pool, 16, sizeof(nc_config_listener_t));
-    if (found == NULL) {
+    who = nc_pcalloc(r->pool, sizeof(nc_api_config_who_t));
+    if (who == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    who->request = r;
+    who->by_key = 1;
 
     len = nc_store_config_key(key, sizeof(key), NC_STORE_CONFIG_ITEM,
                               &name.ns, &name.group, &name.data_id);
 
-    nc_config_listeners_each(nc_store_key_hash(key, len), NULL,
-                             nc_api_config_listener_collect, found);
+    arg[0] = 'k';
+    nc_le64_put(arg + 1, nc_store_key_hash(key, len));
 
-    /* by address, each once: a client may hold several polls */
-    l = found->elts;
-    qsort(l, found->nelts, sizeof(nc_config_listener_t),
-          nc_api_config_listener_cmp);
-
-    nc_api_json_init(&j, r->pool);
-    nc_api_json_open(&j, NULL, '{');
-    nc_api_json_uint(&j, "collectStatus", 200);
-    nc_api_json_open(&j, "lisentersGroupkeyStatus", '{');
-
-    for (i = 0; i < found->nelts; i++) {
-        if (i && nc_api_config_listener_cmp(&l[i - 1], &l[i]) == 0) {
-            continue;
-        }
-
-        nc_api_json_key(&j, l[i].ip, l[i].ip_len);
-        nc_api_json_str(&j, NULL, l[i].md5, l[i].md5_len);
-    }
-
-    nc_api_json_close(&j, '}');
-    nc_api_json_close(&j, '}');
-
-    return nc_api_config_listeners_answer(r, &j);
+    return nc_api_config_who_ask(who, arg, sizeof(arg));
 }
 
 
 /*
- * GET /nacos/v1/cs/listener?ip&tenant&all: the items a client polls on
- * this node, by Nacos' group key ("dataId+group[+tenant]"), with the MD5
- * it holds: the tenant's items, or with all=true every namespace's (the
- * admin role's question).  The table knows keys by their hash: the
- * store's items name them.
+ * GET /nacos/v1/cs/listener?ip&tenant&all: the items a client polls, by
+ * Nacos' group key ("dataId+group[+tenant]"), with the MD5 it holds: the
+ * tenant's items, or with all=true every namespace's (the admin role's
+ * question).  The members answer with keys' hashes: the store's items
+ * name them.
  */
 static nc_int_t
 nc_api_config_polled(nc_http_request_t *r)
 {
-    u_char                    *k, *end, *s1, *s2, *p;
-    size_t                     plen;
-    nc_int_t                   rc;
-    nc_str_t                   ip, all, ns, group, data_id, none;
-    nc_flag_t                  every;
-    nc_array_t                *found;
-    nc_api_json_t              j;
-    nc_store_iter_t           *it;
-    nc_config_listener_t       want, *l;
-    const nc_store_record_t   *rec;
-    const nc_store_version_t  *v;
-    u_char                     prefix[NC_STORE_MAX_KEY_LEN];
-    u_char                     gk[3 * NC_STORE_MAX_KEY_LEN];
+    nc_int_t              rc;
+    nc_str_t              ip, all, none;
+    nc_api_config_who_t  *who;
+    u_char                arg[1 + NC_CONFIG_LISTENER_IP_LEN];
 
     if (nc_http_param(r, "ip", &ip) != NC_OK || ip.len == 0
         || ip.len > NC_CONFIG_LISTENER_IP_LEN)
@@ -1460,13 +1446,16 @@ nc_api_config_polled(nc_http_request_t *r)
                                              "ip invalid"));
     }
 
-    every = nc_http_param(r, "all", &all) == NC_OK && all.len == 4
-            && nc_strncasecmp(all.data, (u_char *) "true", 4) == 0;
+    who = nc_pcalloc(r->pool, sizeof(nc_api_config_who_t));
+    if (who == NULL) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    ns.len = 0;
-    ns.data = NULL;
+    who->request = r;
+    who->every = nc_http_param(r, "all", &all) == NC_OK && all.len == 4
+                 && nc_strncasecmp(all.data, (u_char *) "true", 4) == 0;
 
-    if (every) {
+    if (who->every) {
         if (!r->auth_admin) {
             return nc_api_end(nc_api_config_fail(r, NC_API_V1,
                                                  NC_API_CONFIG_E_FORBIDDEN,
@@ -1474,48 +1463,205 @@ nc_api_config_polled(nc_http_request_t *r)
                                                  "admin role"));
         }
 
-        plen = sizeof(NC_STORE_CONFIG_ITEM) - 1;
-        nc_memcpy(prefix, NC_STORE_CONFIG_ITEM, plen);
-
     } else {
         /* the namespace as a whole, to read */
         none.len = 0;
 
-        if ((rc = nc_api_config_namespace(r, NC_API_V1, &ns)) != NC_OK
-            || (rc = nc_auth_permit(r, &ns, &none, "config", &none,
+        if ((rc = nc_api_config_namespace(r, NC_API_V1, &who->ns)) != NC_OK
+            || (rc = nc_auth_permit(r, &who->ns, &none, "config", &none,
                                     NC_AUTH_READ)) != NC_OK)
         {
             return nc_api_end(rc);
         }
-
-        plen = nc_api_config_ns_prefix(prefix, &ns);
     }
 
-    found = nc_array_create(r->pool, 16, sizeof(nc_config_listener_t));
-    it = nc_palloc(r->pool, sizeof(nc_store_iter_t));
+    arg[0] = 'i';
+    nc_memcpy(arg + 1, ip.data, ip.len);
 
-    if (found == NULL || it == NULL) {
+    return nc_api_config_who_ask(who, arg, 1 + ip.len);
+}
+
+
+static nc_int_t
+nc_api_config_who_ask(nc_api_config_who_t *who, const u_char *arg,
+    size_t len)
+{
+    u_char             *text;
+    nc_http_request_t  *r;
+
+    r = who->request;
+
+    who->status = nc_consensus_status_of(NC_CONSENSUS_STATUS_LISTENERS
+                                         | NC_CONSENSUS_STATUS_CLUSTER,
+                                         arg, len, nc_api_config_who_text,
+                                         who);
+
+    if (who->status == NULL) {
+        /* no consensus process for now: this node's, read here */
+        text = nc_pnalloc(r->pool, NC_CONSENSUS_MAX_TEXT);
+        if (text == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = nc_config_listeners_text(arg, len, text,
+                                       NC_CONSENSUS_MAX_TEXT);
+
+        return nc_api_end(nc_api_config_who_answer(who, text, len));
+    }
+
+    r->ctx = who;
+    r->cleanup = nc_api_config_who_cleanup;
+
+    return NC_DONE;
+}
+
+
+static void
+nc_api_config_who_text(void *data, nc_int_t status, u_char *text,
+    size_t len)
+{
+    nc_http_request_t    *r;
+    nc_api_config_who_t  *who;
+
+    who = data;
+    r = who->request;
+
+    who->status = NULL;
+    r->cleanup = NULL;
+
+    if (status != NC_OK || text == NULL) {
+        text = (u_char *) "";
+        len = 0;
+    }
+
+    nc_http_finalize_request(r, nc_api_end(nc_api_config_who_answer(who,
+                                                                    text,
+                                                                    len)));
+}
+
+
+static void
+nc_api_config_who_cleanup(nc_http_request_t *r)
+{
+    nc_api_config_who_t  *who;
+
+    who = r->ctx;
+
+    if (who->status) {
+        nc_consensus_cancel(who->status);
+        who->status = NULL;
+    }
+}
+
+
+static nc_int_t
+nc_api_config_who_answer(nc_api_config_who_t *who, u_char *text,
+    size_t len)
+{
+    u_char                *p;
+    nc_uint_t              i;
+    nc_array_t            *found;
+    nc_api_json_t          j;
+    nc_http_request_t     *r;
+    nc_config_listener_t  *l;
+
+    r = who->request;
+
+    found = nc_array_create(r->pool, 16, sizeof(nc_config_listener_t));
+    if (found == NULL) {
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    nc_config_listeners_each(0, &ip, nc_api_config_listener_collect, found);
+    p = text;
+
+    for ( ;; ) {
+        l = nc_array_push(found);
+
+        if (l == NULL) {
+            return NC_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (nc_config_listeners_line(&p, text + len, l, who->by_key)
+            != NC_OK)
+        {
+            found->nelts--;
+            break;
+        }
+    }
 
     l = found->elts;
     qsort(l, found->nelts, sizeof(nc_config_listener_t),
-          nc_api_config_listener_key_cmp);
+          who->by_key ? nc_api_config_listener_cmp
+                      : nc_api_config_listener_key_cmp);
 
     nc_api_json_init(&j, r->pool);
     nc_api_json_open(&j, NULL, '{');
     nc_api_json_uint(&j, "collectStatus", 200);
     nc_api_json_open(&j, "lisentersGroupkeyStatus", '{');
 
-    v = found->nelts ? nc_store_enter(nc_store) : NULL;
+    if (who->by_key) {
+        /* by address, each once: a client may hold several polls */
+        for (i = 0; i < found->nelts; i++) {
+            if (i && nc_api_config_listener_cmp(&l[i - 1], &l[i]) == 0) {
+                continue;
+            }
+
+            nc_api_json_key(&j, l[i].ip, l[i].ip_len);
+            nc_api_json_str(&j, NULL, l[i].md5, l[i].md5_len);
+        }
+
+    } else if (found->nelts) {
+        nc_api_config_polled_items(who, found, &j);
+    }
+
+    nc_api_json_close(&j, '}');
+    nc_api_json_close(&j, '}');
+
+    if (j.rc != NC_OK || nc_api_config_no_cache(r) != NC_OK) {
+        return NC_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return nc_http_set_response(r, NC_HTTP_OK, "application/json",
+                                j.out.pos, nc_buf_size(&j.out));
+}
+
+
+/* the items among the namespace's (or all) whose key hashes were found */
+static void
+nc_api_config_polled_items(nc_api_config_who_t *who, nc_array_t *found,
+    nc_api_json_t *j)
+{
+    u_char                    *k, *end, *s1, *s2, *p;
+    size_t                     plen;
+    nc_str_t                   ns, group, data_id;
+    nc_store_iter_t           *it;
+    nc_config_listener_t       want, *l;
+    const nc_store_record_t   *rec;
+    const nc_store_version_t  *v;
+    u_char                     prefix[NC_STORE_MAX_KEY_LEN];
+    u_char                     gk[3 * NC_STORE_MAX_KEY_LEN];
+
+    it = nc_palloc(who->request->pool, sizeof(nc_store_iter_t));
+    if (it == NULL) {
+        j->rc = NC_ERROR;
+        return;
+    }
+
+    if (who->every) {
+        plen = sizeof(NC_STORE_CONFIG_ITEM) - 1;
+        nc_memcpy(prefix, NC_STORE_CONFIG_ITEM, plen);
+
+    } else {
+        plen = nc_api_config_ns_prefix(prefix, &who->ns);
+    }
+
+    v = nc_store_enter(nc_store);
 
     if (v) {
         nc_store_iter_init(it, nc_store, v->root, prefix, plen, NULL, 0);
     }
 
-    while (v && j.rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
+    while (v && j->rc == NC_OK && (rec = nc_store_iter_next(it)) != NULL) {
         if (rec->type != NC_STORE_T_CONFIG) {
             continue;
         }
@@ -1556,32 +1702,11 @@ nc_api_config_polled(nc_http_request_t *r)
             p = nc_api_config_group_key(p, &ns);
         }
 
-        nc_api_json_key(&j, gk, p - gk);
-        nc_api_json_str(&j, NULL, l->md5, l->md5_len);
+        nc_api_json_key(j, gk, p - gk);
+        nc_api_json_str(j, NULL, l->md5, l->md5_len);
     }
 
-    if (v) {
-        nc_store_leave(nc_store);
-    }
-
-    nc_api_json_close(&j, '}');
-    nc_api_json_close(&j, '}');
-
-    return nc_api_config_listeners_answer(r, &j);
-}
-
-
-static void
-nc_api_config_listener_collect(const nc_config_listener_t *l, void *data)
-{
-    nc_array_t            *found = data;
-    nc_config_listener_t  *copy;
-
-    copy = nc_array_push(found);
-
-    if (copy) {
-        *copy = *l;
-    }
+    nc_store_leave(nc_store);
 }
 
 
@@ -1622,18 +1747,6 @@ nc_api_config_group_key(u_char *p, const nc_str_t *s)
     }
 
     return p;
-}
-
-
-static nc_int_t
-nc_api_config_listeners_answer(nc_http_request_t *r, nc_api_json_t *j)
-{
-    if (j->rc != NC_OK || nc_api_config_no_cache(r) != NC_OK) {
-        return NC_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return nc_http_set_response(r, NC_HTTP_OK, "application/json",
-                                j->out.pos, nc_buf_size(&j->out));
 }
 
 

@@ -67,8 +67,8 @@ static nc_int_t nc_api_client_publishers(nc_http_request_t *r);
 static nc_int_t nc_api_client_service_subscribers(nc_http_request_t *r);
 static nc_int_t nc_api_client_service_subscribers_answer(nc_api_client_t *c,
     u_char *text, size_t len);
-static nc_int_t nc_api_client_ask(nc_api_client_t *c, const u_char *key,
-    size_t len, nc_api_client_pt answer);
+static nc_int_t nc_api_client_ask(nc_api_client_t *c, nc_uint_t format,
+    const u_char *key, size_t len, nc_api_client_pt answer);
 static void nc_api_client_text(void *data, nc_int_t status, u_char *text,
     size_t len);
 static void nc_api_client_cleanup(nc_http_request_t *r);
@@ -150,13 +150,16 @@ nc_api_client_done(nc_api_client_t *c, nc_uint_t version)
 /*
  * Nacos' console: {"subscribers":[{"addrStr","agent","app","ip","port",
  * "namespaceId","serviceName","cluster"}],"count":n}, a page of them.
- * The subscribers of this node: each node pushes to its own.
+ * Each node pushes to its own subscribers: every member's are asked for
+ * and listed together, unless aggregation=false (this node's).
  */
 static nc_int_t
 nc_api_client_subscribers(nc_http_request_t *r)
 {
     size_t            len;
     nc_int_t          rc;
+    nc_str_t          v;
+    nc_uint_t         format;
     nc_api_client_t  *c;
     u_char            key[NC_STORE_MAX_KEY_LEN];
 
@@ -177,7 +180,16 @@ nc_api_client_subscribers(nc_http_request_t *r)
 
     len = nc_store_naming_service_key(key, sizeof(key), &c->s.name);
 
-    return nc_api_client_ask(c, key, len, nc_api_client_subscribers_answer);
+    format = NC_CONSENSUS_STATUS_SUBSCRIBERS;
+
+    if (nc_http_param(r, "aggregation", &v) != NC_OK || v.len != 5
+        || nc_strncasecmp(v.data, (u_char *) "false", 5) != 0)
+    {
+        format |= NC_CONSENSUS_STATUS_CLUSTER;
+    }
+
+    return nc_api_client_ask(c, format, key, len,
+                             nc_api_client_subscribers_answer);
 }
 
 
@@ -248,7 +260,7 @@ nc_api_client_service_subscribers(nc_http_request_t *r)
 
     len = nc_store_naming_service_key(key, sizeof(key), &c->s.name);
 
-    return nc_api_client_ask(c, key, len,
+    return nc_api_client_ask(c, NC_CONSENSUS_STATUS_SUBSCRIBERS, key, len,
                              nc_api_client_service_subscribers_answer);
 }
 
@@ -311,7 +323,8 @@ nc_api_client_subscribed(nc_http_request_t *r)
         return nc_api_end(rc);
     }
 
-    return nc_api_client_ask(c, NULL, 0, nc_api_client_subscribed_answer);
+    return nc_api_client_ask(c, NC_CONSENSUS_STATUS_SUBSCRIBERS, NULL, 0,
+                             nc_api_client_subscribed_answer);
 }
 
 
@@ -412,7 +425,8 @@ nc_api_client_list(nc_http_request_t *r)
         return NC_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nc_api_client_ask(c, NULL, 0, nc_api_client_list_answer);
+    return nc_api_client_ask(c, NC_CONSENSUS_STATUS_SUBSCRIBERS, NULL, 0,
+                             nc_api_client_list_answer);
 }
 
 
@@ -794,16 +808,16 @@ nc_api_client_line(u_char **p, u_char *end, nc_str_t *key, nc_str_t *addr,
 
 
 static nc_int_t
-nc_api_client_ask(nc_api_client_t *c, const u_char *key, size_t len,
-    nc_api_client_pt answer)
+nc_api_client_ask(nc_api_client_t *c, nc_uint_t format, const u_char *key,
+    size_t len, nc_api_client_pt answer)
 {
     nc_http_request_t  *r;
 
     r = c->request;
     c->answer = answer;
 
-    c->status = nc_consensus_status_of(NC_CONSENSUS_STATUS_SUBSCRIBERS, key,
-                                       len, nc_api_client_text, c);
+    c->status = nc_consensus_status_of(format, key, len, nc_api_client_text,
+                                       c);
 
     /* no consensus process: nobody pushes, so nobody subscribes */
     if (c->status == NULL) {

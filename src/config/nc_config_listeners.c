@@ -196,3 +196,143 @@ nc_config_listeners_each(uint64_t key, const nc_str_t *ip,
         }
     }
 }
+
+
+typedef struct {
+    u_char      *pos;
+    u_char      *end;
+    nc_flag_t    by_key;
+} nc_config_listeners_out_t;
+
+
+static void
+nc_config_listeners_print(const nc_config_listener_t *l, void *data)
+{
+    u_char                     *p;
+    size_t                      need;
+    nc_config_listeners_out_t  *out = data;
+
+    need = (out->by_key ? l->ip_len : 16) + 1
+           + (l->md5_len ? l->md5_len : 1) + 1;
+
+    if ((size_t) (out->end - out->pos) < need) {
+        out->end = out->pos;                 /* full: no line after */
+        return;
+    }
+
+    p = out->pos;
+
+    if (out->by_key) {
+        p = l->md5_len ? nc_cpymem(p, l->md5, l->md5_len)
+                       : nc_cpymem(p, "-", 1);
+        *p++ = ' ';
+        p = nc_cpymem(p, l->ip, l->ip_len);
+
+    } else {
+        p += snprintf((char *) p, 17, "%016" PRIx64, l->key);
+        *p++ = ' ';
+        p = l->md5_len ? nc_cpymem(p, l->md5, l->md5_len)
+                       : nc_cpymem(p, "-", 1);
+    }
+
+    *p++ = '\n';
+    out->pos = p;
+}
+
+
+size_t
+nc_config_listeners_text(const u_char *arg, size_t len, u_char *buf,
+    size_t size)
+{
+    uint64_t                   key;
+    nc_str_t                   ip;
+    nc_config_listeners_out_t  out;
+
+    out.pos = buf;
+    out.end = buf + size;
+
+    if (len == 9 && arg[0] == 'k') {
+        key = nc_le64_get(arg + 1);
+
+        if (key == 0) {
+            return 0;
+        }
+
+        out.by_key = 1;
+        nc_config_listeners_each(key, NULL, nc_config_listeners_print, &out);
+
+    } else if (len > 1 && len <= 1 + NC_CONFIG_LISTENER_IP_LEN
+               && arg[0] == 'i')
+    {
+        ip.data = (u_char *) arg + 1;
+        ip.len = len - 1;
+
+        out.by_key = 0;
+        nc_config_listeners_each(0, &ip, nc_config_listeners_print, &out);
+    }
+
+    return out.pos - buf;
+}
+
+
+nc_int_t
+nc_config_listeners_line(u_char **p, u_char *end, nc_config_listener_t *l,
+    nc_flag_t by_key)
+{
+    u_char  *nl, *sp, *a, *b;
+    size_t   alen, blen;
+
+    for ( ;; ) {
+        if (*p >= end) {
+            return NC_DONE;
+        }
+
+        nl = memchr(*p, '\n', end - *p);
+        if (nl == NULL) {
+            *p = end;
+            return NC_DONE;
+        }
+
+        /* the first space: neither an MD5 nor a hash has one */
+        sp = memchr(*p, ' ', nl - *p);
+
+        a = *p;
+        *p = nl + 1;
+
+        if (sp == NULL) {
+            continue;
+        }
+
+        alen = sp - a;
+        b = sp + 1;
+        blen = nl - b;
+
+        memset(l, 0, sizeof(nc_config_listener_t));
+
+        if (by_key) {
+            /* "<md5> <ip>" */
+            if (blen == 0 || blen > NC_CONFIG_LISTENER_IP_LEN
+                || alen > NC_CONFIG_LISTENER_MD5_LEN)
+            {
+                continue;
+            }
+
+            l->ip_len = blen;
+            nc_memcpy(l->ip, b, blen);
+            l->md5_len = (alen == 1 && a[0] == '-') ? 0 : alen;
+            nc_memcpy(l->md5, a, l->md5_len);
+
+        } else {
+            /* "<hash> <md5>" */
+            if (alen != 16 || blen > NC_CONFIG_LISTENER_MD5_LEN) {
+                continue;
+            }
+
+            l->key = strtoull((char *) a, NULL, 16);
+            l->md5_len = (blen == 1 && b[0] == '-') ? 0 : blen;
+            nc_memcpy(l->md5, b, l->md5_len);
+        }
+
+        return NC_OK;
+    }
+}

@@ -53,5 +53,19 @@ void nc_config_listeners_release_pid(pid_t pid);
 void nc_config_listeners_each(uint64_t key, const nc_str_t *ip,
     nc_config_listener_pt handler, void *data);
 
+/*
+ * The same as text, for the consensus process to answer for its node
+ * (NC_CONSENSUS_STATUS_LISTENERS): arg "k" and a key's hash (8 bytes,
+ * little-endian) gives a line "<md5> <ip>\n" a listener, arg "i" and an
+ * address gives "<key hash, 16 hex> <md5>\n"; "-" for no MD5.  Whole
+ * lines, as many as fit in size: the length written.
+ */
+size_t nc_config_listeners_text(const u_char *arg, size_t len, u_char *buf,
+    size_t size);
+
+/* a line of that text; NC_DONE at its end */
+nc_int_t nc_config_listeners_line(u_char **p, u_char *end,
+    nc_config_listener_t *l, nc_flag_t by_key);
+
 
 #endif /* _NC_CONFIG_LISTENERS_H_INCLUDED_ */

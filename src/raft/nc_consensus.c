@@ -56,6 +56,7 @@
 #include <nc_raft_log.h>
 #include <nc_consensus.h>
 #include <nc_peer.h>
+#include <nc_config_listeners.h>
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <dirent.h>
@@ -76,6 +77,8 @@
 /* an origin: a worker's slot, or NC_CONSENSUS_LINK + a peer link's slot */
 #define NC_CONSENSUS_LINK          NC_CONSENSUS_MAX_WORKERS
 
+#define NC_CONSENSUS_GATHERS       64         /* cluster-wide questions */
+
 
 typedef struct {
     nc_channel_t           *channel;
@@ -90,6 +93,22 @@ typedef struct {
     uint32_t                worker;           /* slot */
     uint64_t                generation;
 } nc_consensus_pending_t;
+
+
+/*
+ * A worker's question put to every member: the answers so far (after the
+ * 16 bytes of the worker's frame header), the members yet to answer.
+ */
+typedef struct {
+    uint64_t                id;               /* 0: free */
+    uint32_t                worker;
+    uint64_t                generation;
+    u_char                 *text;
+    size_t                  len;
+    nc_peer_t              *asked[NC_PEER_MAX_PEERS];
+    nc_uint_t               waiting;
+    nc_event_t              timer;
+} nc_consensus_gather_t;
 
 
 /* a request that waits on the leader or on this node's apply */
@@ -235,6 +254,15 @@ static nc_int_t nc_consensus_propose_local(uint32_t origin,
 static void nc_consensus_on_read(nc_channel_t *ch, u_char *body,
     size_t len);
 static void nc_consensus_on_status(nc_channel_t *ch, u_char *body,
+    size_t len);
+static size_t nc_consensus_status_own(nc_uint_t format, const u_char *arg,
+    size_t len, u_char *buf, size_t size);
+static void nc_consensus_gather(nc_channel_t *ch, u_char *body, size_t len);
+static void nc_consensus_gather_text(nc_peer_t *p, u_char *body,
+    size_t len);
+static void nc_consensus_gather_end(nc_consensus_gather_t *g);
+static void nc_consensus_gather_timeout(nc_event_t *ev);
+static void nc_consensus_peer_status(nc_peer_link_t *l, u_char *body,
     size_t len);
 static void nc_consensus_on_beat(u_char *body, size_t len);
 static nc_int_t nc_consensus_propose_transition(const u_char *cmd,
@@ -1588,10 +1616,235 @@ static void
 nc_consensus_on_status(nc_channel_t *ch, u_char *body, size_t len)
 {
     size_t   n;
-    u_char  *buf;
+    u_char  *buf, head[16];
 
     if (len < 9) {
         nc_log_error(NC_LOG_ALERT, nc_cs.log, 0, "short status frame");
+        return;
+    }
+
+    if (body[8] & NC_CONSENSUS_STATUS_CLUSTER) {
+        nc_consensus_gather(ch, body, len);
+        return;
+    }
+
+    buf = malloc(NC_CONSENSUS_MAX_TEXT);
+    if (buf == NULL) {
+        /* an answer still: the worker's request must not hang */
+        nc_memcpy(head, body, 8);
+        nc_le64_put(head + 8, (uint64_t) NC_ERROR);
+        (void) nc_channel_send(ch, NC_CONSENSUS_TEXT, head, sizeof(head),
+                               NULL, 0);
+        return;
+    }
+
+    nc_memcpy(buf, body, 8);
+    nc_le64_put(buf + 8, NC_OK);
+
+    n = nc_consensus_status_own(body[8], body + 9, len - 9, buf + 16,
+                                NC_CONSENSUS_MAX_TEXT - 16);
+
+    (void) nc_channel_send(ch, NC_CONSENSUS_TEXT, buf, 16 + n, NULL, 0);
+
+    free(buf);
+}
+
+
+/* what this node alone knows, as text */
+static size_t
+nc_consensus_status_own(nc_uint_t format, const u_char *arg, size_t len,
+    u_char *buf, size_t size)
+{
+    switch (format) {
+
+    case NC_CONSENSUS_STATUS_SUBSCRIBERS:
+        /* kept here, where pushes leave from */
+        return nc_naming_push_subscribers(arg, len, buf, size);
+
+    case NC_CONSENSUS_STATUS_LISTENERS:
+        /* the workers' shared table, mapped before this process forked */
+        return nc_config_listeners_text(arg, len, buf, size);
+
+    default:
+        return nc_consensus_status_text(format, buf, size);
+    }
+}
+
+
+/* --- a question to every member ---------------------------------------- */
+
+
+static nc_consensus_gather_t  nc_consensus_gathers[NC_CONSENSUS_GATHERS];
+static uint64_t               nc_consensus_gather_seq;
+
+
+/*
+ * This node answers at once; each member this node is connected to is
+ * asked, and the worker has the answers together when the last came or
+ * NC_CONSENSUS_GATHER_WAIT passed (a member down is one answer fewer,
+ * never a hang).
+ */
+static void
+nc_consensus_gather(nc_channel_t *ch, u_char *body, size_t len)
+{
+    u_char                  head[9];
+    nc_uint_t               i;
+    nc_peer_t              *p;
+    nc_consensus_worker_t  *w;
+    nc_consensus_gather_t  *g;
+
+    w = ch->data;
+    g = NULL;
+
+    for (i = 0; i < NC_CONSENSUS_GATHERS; i++) {
+        if (nc_consensus_gathers[i].id == 0) {
+            g = &nc_consensus_gathers[i];
+            break;
+        }
+    }
+
+    if (g == NULL || (g->text = malloc(NC_CONSENSUS_MAX_TEXT)) == NULL) {
+        /* too many at once: this node's answer alone */
+        body[8] &= ~NC_CONSENSUS_STATUS_CLUSTER;
+        nc_consensus_on_status(ch, body, len);
+        return;
+    }
+
+    g->id = ++nc_consensus_gather_seq;
+    g->worker = (uint32_t) (w - nc_cs.workers);
+    g->generation = w->generation;
+    g->waiting = 0;
+
+    nc_memcpy(g->text, body, 8);
+    nc_le64_put(g->text + 8, NC_OK);
+
+    g->len = 16 + nc_consensus_status_own(body[8]
+                                          & ~NC_CONSENSUS_STATUS_CLUSTER,
+                                          body + 9, len - 9, g->text + 16,
+                                          NC_CONSENSUS_MAX_TEXT - 16);
+
+    nc_le64_put(head, g->id);
+    head[8] = body[8] & ~NC_CONSENSUS_STATUS_CLUSTER;
+
+    for (i = 0; i < NC_PEER_MAX_PEERS; i++) {
+        p = nc_peer_at(i);
+
+        if (p && nc_peer_send(p, NC_PEER_STATUS, head, sizeof(head),
+                              body + 9, len - 9) == NC_OK)
+        {
+            g->asked[g->waiting++] = p;
+        }
+    }
+
+    if (g->waiting == 0) {
+        nc_consensus_gather_end(g);
+        return;
+    }
+
+    g->timer.handler = nc_consensus_gather_timeout;
+    g->timer.data = g;
+    g->timer.timer_index = NC_INVALID_INDEX;
+    nc_add_timer(&g->timer, NC_CONSENSUS_GATHER_WAIT);
+}
+
+
+/* a member's answer: its lines, as many as still fit */
+static void
+nc_consensus_gather_text(nc_peer_t *p, u_char *body, size_t len)
+{
+    u_char                 *last;
+    size_t                  n;
+    nc_uint_t               i, k;
+    nc_consensus_gather_t  *g;
+
+    if (len < 8) {
+        return;
+    }
+
+    for (i = 0; i < NC_CONSENSUS_GATHERS; i++) {
+        g = &nc_consensus_gathers[i];
+
+        if (g->id == 0 || g->id != nc_le64_get(body)) {
+            continue;
+        }
+
+        for (k = 0; k < g->waiting; k++) {
+            if (g->asked[k] == p) {
+                break;
+            }
+        }
+
+        if (k == g->waiting) {
+            return;
+        }
+
+        g->asked[k] = g->asked[--g->waiting];
+
+        n = nc_min(len - 8, NC_CONSENSUS_MAX_TEXT - g->len);
+
+        if (n < len - 8) {
+            last = memrchr(body + 8, '\n', n);
+            n = last ? (size_t) (last + 1 - (body + 8)) : 0;
+        }
+
+        nc_memcpy(g->text + g->len, body + 8, n);
+        g->len += n;
+
+        if (g->waiting == 0) {
+            nc_consensus_gather_end(g);
+        }
+
+        return;
+    }
+}
+
+
+static void
+nc_consensus_gather_timeout(nc_event_t *ev)
+{
+    nc_consensus_gather_t  *g;
+
+    g = ev->data;
+
+    nc_log_error(NC_LOG_INFO, nc_cs.log, 0, "consensus: %u member(s) did "
+                 "not answer a status question in time",
+                 (unsigned) g->waiting);
+
+    nc_consensus_gather_end(g);
+}
+
+
+static void
+nc_consensus_gather_end(nc_consensus_gather_t *g)
+{
+    nc_consensus_worker_t  *w;
+
+    if (g->timer.timer_set) {
+        nc_del_timer(&g->timer);
+    }
+
+    w = &nc_cs.workers[g->worker];
+
+    if (w->channel && w->generation == g->generation) {
+        (void) nc_channel_send(w->channel, NC_CONSENSUS_TEXT, g->text,
+                               g->len, NULL, 0);
+    }
+
+    free(g->text);
+    g->text = NULL;
+    g->id = 0;
+    g->waiting = 0;
+}
+
+
+/* another member's question: this node's own answer */
+static void
+nc_consensus_peer_status(nc_peer_link_t *l, u_char *body, size_t len)
+{
+    u_char  *buf;
+    size_t   n;
+
+    if (len < 9 || (body[8] & NC_CONSENSUS_STATUS_CLUSTER)) {
         return;
     }
 
@@ -1601,18 +1854,12 @@ nc_consensus_on_status(nc_channel_t *ch, u_char *body, size_t len)
     }
 
     nc_memcpy(buf, body, 8);
-    nc_le64_put(buf + 8, NC_OK);
 
-    if (body[8] == NC_CONSENSUS_STATUS_SUBSCRIBERS) {
-        /* kept here, where pushes leave from */
-        n = nc_naming_push_subscribers(body + 9, len - 9, buf + 16,
-                                       NC_CONSENSUS_MAX_TEXT - 16);
-    } else {
-        n = nc_consensus_status_text(body[8], buf + 16,
-                                     NC_CONSENSUS_MAX_TEXT - 16);
-    }
+    n = nc_consensus_status_own(body[8], body + 9, len - 9, buf + 8,
+                                NC_CONSENSUS_MAX_TEXT - 8);
 
-    (void) nc_channel_send(ch, NC_CONSENSUS_TEXT, buf, 16 + n, NULL, 0);
+    (void) nc_peer_link_send(nc_peer_link_slot(l), l->generation,
+                             NC_PEER_TEXT, buf, 8 + n);
 
     free(buf);
 }
@@ -2486,6 +2733,10 @@ nc_consensus_peer_frame(nc_peer_t *p, nc_uint_t type, u_char *body,
 
         break;
 
+    case NC_PEER_TEXT:
+        nc_consensus_gather_text(p, body, len);
+        break;
+
     default:
         nc_log_error(NC_LOG_ERR, nc_cs.log, 0,
                      "peer %.*s: unexpected frame type %u",
@@ -2557,6 +2808,10 @@ nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type, u_char *body,
         nc_naming_lease_beat(body, len, nc_current_msec);
         break;
 
+    case NC_PEER_STATUS:
+        nc_consensus_peer_status(l, body, len);
+        break;
+
     case NC_PEER_MEMBER:
         if (len < 10 || len > 9 + 128) {
             break;
@@ -2587,8 +2842,27 @@ nc_consensus_link_frame(nc_peer_link_t *l, nc_uint_t type, u_char *body,
 static void
 nc_consensus_peer_down(nc_peer_t *p)
 {
-    nc_queue_t         *q, *next;
-    nc_consensus_op_t  *op;
+    nc_uint_t               i, k;
+    nc_queue_t             *q, *next;
+    nc_consensus_op_t      *op;
+    nc_consensus_gather_t  *g;
+
+    /* a question it will not answer: one answer fewer */
+    for (i = 0; i < NC_CONSENSUS_GATHERS; i++) {
+        g = &nc_consensus_gathers[i];
+
+        for (k = 0; g->id && k < g->waiting; k++) {
+            if (g->asked[k] == p) {
+                g->asked[k] = g->asked[--g->waiting];
+
+                if (g->waiting == 0) {
+                    nc_consensus_gather_end(g);
+                }
+
+                break;
+            }
+        }
+    }
 
     for (q = nc_queue_head(&nc_cs.sent);
          q != nc_queue_sentinel(&nc_cs.sent);

@@ -58,6 +58,11 @@
 #define NC_CONSENSUS_STATUS_NACOS   2         /* Nacos cluster/nodes data */
 #define NC_CONSENSUS_STATUS_SERVERS 3         /* API addresses, CRLF lines */
 #define NC_CONSENSUS_STATUS_SUBSCRIBERS 4     /* of a service: its key */
+#define NC_CONSENSUS_STATUS_LISTENERS 5       /* nc_config_listeners_text() */
+/* with a format: every member's answer, one after the other (those that
+ * answer within NC_CONSENSUS_GATHER_WAIT) */
+#define NC_CONSENSUS_STATUS_CLUSTER 0x80
+#define NC_CONSENSUS_GATHER_WAIT    1000      /* ms */
 #define NC_CONSENSUS_MAX_TEXT       (64 * 1024)
 
 #define NC_CONSENSUS_PROPOSE_SIZE   24

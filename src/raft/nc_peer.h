@@ -41,6 +41,9 @@
 #define NC_PEER_MEMBER             6          /* u64 id, u8 op, text */
 #define NC_PEER_BEAT               7          /* beats for the leader
                                                  (NC_CONSENSUS_BEAT's body) */
+#define NC_PEER_STATUS             8          /* u64 id, u8 format, arg:
+                                                 this member's own answer */
+#define NC_PEER_TEXT               9          /* u64 id, the answer's text */
 
 #define NC_PEER_VERSION            2          /* 2: HELLO names the
                                                  API address */

@@ -2,8 +2,9 @@
 /*
  * nacre: the shared table of parked config listeners.  Listed by key and
  * by address, removed, full (refused, never wrong), given back by the
- * master for a worker that died, and read by one process while another
- * writes it: a reader sees whole entries or none.
+ * master for a worker that died, read by one process while another
+ * writes it (a reader sees whole entries or none), and as the text the
+ * members send each other.
  */
 
 #include <nc_config.h>
@@ -246,6 +247,80 @@ test_concurrent(void **state)
 }
 
 
+static void
+test_text(void **state)
+{
+    u_char                *p;
+    size_t                 n;
+    nc_int_t               a, b, c;
+    nc_config_listener_t   l, got, swap;
+    u_char                 arg[1 + 8], buf[256], small[40];
+
+    test_entry(&l, 51, "k51");
+    a = nc_config_listeners_add(&l, &test_log);
+    l.md5_len = 0;                          /* a client without the item */
+    memcpy(l.ip, "k51 x", 5);               /* an address with a space */
+    l.ip_len = 5;
+    b = nc_config_listeners_add(&l, &test_log);
+    test_entry(&l, 52, "k51");
+    c = nc_config_listeners_add(&l, &test_log);
+
+    /* by key: "<md5> <ip>" lines, read back as they were */
+    arg[0] = 'k';
+    nc_le64_put(arg + 1, 51);
+    n = nc_config_listeners_text(arg, sizeof(arg), buf, sizeof(buf));
+    assert_int_equal(n, (32 + 1 + 3 + 1) + (1 + 1 + 5 + 1));
+
+    p = buf;
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(nc_config_listeners_line(&p, buf + n, &got, 1), NC_OK);
+    assert_int_equal(nc_config_listeners_line(&p, buf + n, &l, 1), NC_OK);
+    assert_int_equal(nc_config_listeners_line(&p, buf + n, &l, 1), NC_DONE);
+
+    /* in either order: slots are the table's */
+    if (got.md5_len == 0) {
+        swap = got;
+        got = l;
+        l = swap;
+    }
+
+    assert_int_equal(got.ip_len, 3);
+    assert_memory_equal(got.ip, "k51", 3);
+    assert_int_equal(got.md5_len, 32);
+    assert_int_equal(got.md5[0], '1');
+    assert_int_equal(l.ip_len, 5);
+    assert_memory_equal(l.ip, "k51 x", 5);
+    assert_int_equal(l.md5_len, 0);
+
+    /* by address: "<hash> <md5>" lines */
+    arg[0] = 'i';
+    memcpy(arg + 1, "k51", 3);
+    n = nc_config_listeners_text(arg, 4, buf, sizeof(buf));
+    assert_int_equal(n, 2 * (16 + 1 + 32 + 1));
+
+    p = buf;
+    assert_int_equal(nc_config_listeners_line(&p, buf + n, &got, 0), NC_OK);
+    assert_true(got.key == 51 || got.key == 52);
+    assert_int_equal(got.md5[0], '0' + (int) (got.key % 10));
+    assert_int_equal(nc_config_listeners_line(&p, buf + n, &l, 0), NC_OK);
+    assert_true(l.key != got.key && (l.key == 51 || l.key == 52));
+
+    /* a small buffer: whole lines only */
+    n = nc_config_listeners_text(arg, 4, small, sizeof(small));
+    assert_int_equal(n, 0);
+
+    /* bad questions: nothing */
+    assert_int_equal(nc_config_listeners_text((u_char *) "x", 1, buf,
+                                              sizeof(buf)), 0);
+    assert_int_equal(nc_config_listeners_text((u_char *) "k", 1, buf,
+                                              sizeof(buf)), 0);
+
+    nc_config_listeners_remove(a);
+    nc_config_listeners_remove(b);
+    nc_config_listeners_remove(c);
+}
+
+
 int
 main(void)
 {
@@ -254,6 +329,7 @@ main(void)
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_release_pid),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_text),
     };
 
     return cmocka_run_group_tests(tests, test_setup, NULL);
