@@ -500,13 +500,7 @@ is($st, 400, 'betaIps that are not addresses: 400');
 
 sub listen_from {
     my ($ip, $md5) = @_;
-    my $body = form('Listening-Configs' => records([ 'gray.txt', 'G', $md5 ]));
-    return http_start(Test::Nacre::_request('POST',
-            '/nacos/v1/cs/configs/listener', headers =>
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            . "Long-Pulling-Timeout: 30000\r\naccessToken: $tok\r\n"
-            . "X-Forwarded-For: $ip\r\n", content => $body),
-        addr => "127.0.0.1:$port{a}", timeout => 60);
+    return park('a', $ip, [ 'gray.txt', 'G', $md5 ]);
 }
 
 ($st, $b) = listen_end(listen_from('10.0.0.1', md5_hex('formal')));
@@ -728,15 +722,16 @@ publish('a', dataId => 'watched.txt', group => 'G', content => 'w');
 my ($mw, $ma) = (md5_hex('w'), md5_hex('a: 2'));
 my $odd_ip = '10.0.0.8"\\';
 
+# a listener parked on a member, for a client at ip
 sub park {
-    my ($ip, @recs) = @_;
+    my ($who, $ip, @recs) = @_;
     my $body = form('Listening-Configs' => records(@recs));
     return http_start(Test::Nacre::_request('POST',
             '/nacos/v1/cs/configs/listener', headers =>
             "Content-Type: application/x-www-form-urlencoded\r\n"
             . "Long-Pulling-Timeout: 30000\r\naccessToken: $tok\r\n"
             . "X-Forwarded-For: $ip\r\n", content => $body),
-        addr => "127.0.0.1:$port{a}", timeout => 60);
+        addr => "127.0.0.1:$port{$who}", timeout => 60);
 }
 
 # the map answered, or the status, or what went wrong
@@ -750,11 +745,11 @@ sub listeners {
     return $r->{lisentersGroupkeyStatus};
 }
 
-my @parked = (park('10.0.0.1', [ 'watched.txt', 'G', $mw ]),
-    park('10.0.0.1', [ 'watched.txt', 'G', $mw ]),
-    park('10.0.0.7', [ 'watched.txt', 'G', $mw ],
+my @parked = (park('a', '10.0.0.1', [ 'watched.txt', 'G', $mw ]),
+    park('a', '10.0.0.1', [ 'watched.txt', 'G', $mw ]),
+    park('a', '10.0.0.7', [ 'watched.txt', 'G', $mw ],
         [ 'app.yaml', 'DEFAULT_GROUP', $ma ]),
-    park($odd_ip, [ 'app.yaml', 'DEFAULT_GROUP', $ma ]));
+    park('a', $odd_ip, [ 'app.yaml', 'DEFAULT_GROUP', $ma ]));
 
 my $by_item = '/nacos/v1/cs/configs/listener?dataId=watched.txt&group=G';
 my $of_app = '/nacos/v1/cs/configs/listener?dataId=app.yaml';
@@ -833,7 +828,7 @@ is($st, 200, 'still serving');
 
 # a worker killed with parked listeners: the master frees what it listed
 
-my $orphan = park('10.0.0.9', [ 'watched.txt', 'G', md5_hex('w2') ]);
+my $orphan = park('a', '10.0.0.9', [ 'watched.txt', 'G', md5_hex('w2') ]);
 ok($t->wait_until(sub { my $l = listeners($by_item); ref $l && %$l }, 5),
     'a parked listener listed');
 my @killed = $na->worker_pids();
@@ -886,18 +881,6 @@ is($b, 'v2', 'and reads the new value there');
 
 # the listeners of an item: a client polls one member, every member's listed
 
-sub park_on {
-    my ($who, $ip) = @_;
-    my $body = form('Listening-Configs' =>
-        records([ 'shared', 'G', md5_hex('v2') ]));
-    return http_start(Test::Nacre::_request('POST',
-            '/nacos/v1/cs/configs/listener', headers =>
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            . "Long-Pulling-Timeout: 30000\r\nX-Forwarded-For: $ip\r\n",
-            content => $body),
-        addr => "127.0.0.1:$port{$who}", timeout => 60);
-}
-
 sub listeners_on {
     my ($who, $query) = @_;
     my ($st, $h, $b) = req($who, 'GET', $query);
@@ -905,7 +888,8 @@ sub listeners_on {
     return $r ? $r->{lisentersGroupkeyStatus} : "$st $b";
 }
 
-my @on = (park_on('c1', '10.3.0.1'), park_on('c2', '10.3.0.2'));
+my @on = map { park("c$_", "10.3.0.$_", [ 'shared', 'G', md5_hex('v2') ]) }
+    1, 2;
 my $shared = '/nacos/v1/cs/configs/listener?dataId=shared&group=G';
 ok($t->wait_until(sub { my $l = listeners_on('c1', $shared);
         ref $l && keys %$l == 2 }, 5),
