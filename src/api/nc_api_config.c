@@ -7,8 +7,8 @@
  *   POST   /nacos/v1/cs/configs            publish (casMd5: compare-and-set)
  *   DELETE /nacos/v1/cs/configs            delete
  *   POST   /nacos/v1/cs/configs/listener   long-poll on MD5s
- *   GET    /nacos/v1/cs/configs/listener   who on this node polls an item
- *   GET    /nacos/v1/cs/listener?ip=       what on this node a client polls
+ *   GET    /nacos/v1/cs/configs/listener   who polls an item (every member)
+ *   GET    /nacos/v1/cs/listener?ip=       what a client polls
  *
  * Namespace "", "public" and "null" are the one public namespace, stored
  * as "".  Reads come from this node's published version; writes answer
@@ -1329,6 +1329,7 @@ nc_api_config_listen_list(nc_api_config_listen_t *ls, nc_uint_t i,
 
     k = &ls->keys[i];
 
+    nc_memzero(&l, sizeof(nc_config_listener_t));
     l.key = nc_store_key_hash(key, len);
     l.ip_len = nc_min(ls->ip.len, NC_CONFIG_LISTENER_IP_LEN);
     nc_memcpy(l.ip, ls->ip.data, l.ip_len);
